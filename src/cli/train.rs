@@ -1,0 +1,318 @@
+//! `rhetor train FILE... -o MODEL [--dev FILE] [--task NAME]...`
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use rhetor::corpus::Record;
+use rhetor::features::{DocFreq, TfIdfParams};
+use rhetor::model::{
+    train, ClassWeight, DataFileInfo, Estimator, HeadBody, SelectMetric, TrainParams,
+};
+use rhetor::text::{AnalyzerParams, Language};
+
+use super::{note, read_corpus, set_threads, Outcome};
+
+/// An n-gram range written `MIN-MAX` or `N`.
+fn parse_range(s: &str) -> Result<(usize, usize), String> {
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("`{s}` is not a range like 1-3"))
+    };
+    match s.split_once('-') {
+        Some((a, b)) => Ok((parse(a)?, parse(b)?)),
+        None => parse(s).map(|n| (n, n)),
+    }
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum EstimatorName {
+    /// linfa-logistic (L-BFGS logistic regression).
+    Logistic,
+    /// linfa-ftrl (FTRL-Proximal, online).
+    Ftrl,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum MetricName {
+    /// Macro-averaged F1.
+    MacroF1,
+    /// Accuracy.
+    Accuracy,
+    /// Mean F1 of `favor` and `against` (SemEval-2016 stance).
+    FAvg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ClassWeightName {
+    Balanced,
+    None,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Labelled JSONL files (see README: one record per line).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Where to write the model.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Dev files: multi-label thresholds are tuned on them and their metrics are stored.
+    #[arg(long)]
+    dev: Vec<PathBuf>,
+    /// Train only these tasks (repeatable; default: every task in the labels).
+    #[arg(long = "task")]
+    tasks: Vec<String>,
+    /// Stemming language (`none` to disable).
+    #[arg(long, default_value = "english")]
+    language: Language,
+    /// Word n-gram sizes, e.g. 1-3.
+    #[arg(long, default_value = "1-2", value_parser = parse_range)]
+    word_ngrams: (usize, usize),
+    /// Character n-gram sizes inside words, e.g. 2-5 (default: none).
+    #[arg(long, value_parser = parse_range)]
+    char_ngrams: Option<(usize, usize)>,
+    /// Minimum document frequency: a count (2) or a fraction (0.001).
+    #[arg(long, default_value = "2")]
+    min_df: DocFreq,
+    /// Maximum document frequency: a count or a fraction (1.0 = no limit).
+    #[arg(long, default_value = "1.0")]
+    max_df: DocFreq,
+    /// Keep only the N most frequent terms.
+    #[arg(long)]
+    max_features: Option<usize>,
+    /// Features each model keeps (chi-square top-K).
+    #[arg(long, default_value_t = 5000)]
+    features_per_head: usize,
+    /// Estimator.
+    #[arg(long, value_enum, default_value = "logistic")]
+    estimator: EstimatorName,
+    /// Inverse regularisation strength (scikit-learn's C) of the logistic estimator for
+    /// multi-label heads (single-label heads search --c-grid).
+    #[arg(long = "c", default_value_t = 1.0)]
+    c: f32,
+    /// L-BFGS iteration limit.
+    #[arg(long, default_value_t = 100)]
+    max_iter: u64,
+    /// L-BFGS tolerance on the gradient of the mean loss.
+    #[arg(long, default_value_t = 1e-3)]
+    tol: f32,
+    /// Values of C for single-label heads, chosen by cross-validation on the training data
+    /// (comma-separated; one value: no search).
+    #[arg(long, value_delimiter = ',', default_values_t = [0.3, 1.0, 3.0, 10.0])]
+    c_grid: Vec<f32>,
+    /// What the C search maximises.
+    #[arg(long, value_enum, default_value = "macro-f1")]
+    select_metric: MetricName,
+    /// FTRL learning-rate scale.
+    #[arg(long, default_value_t = 0.1)]
+    ftrl_alpha: f32,
+    /// FTRL L2 strength.
+    #[arg(long, default_value_t = 1.0)]
+    ftrl_l2: f32,
+    /// FTRL passes over the data.
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// Class weighting.
+    #[arg(long, value_enum, default_value = "balanced")]
+    class_weight: ClassWeightName,
+    /// Cross-validation folds (grouped by document) for thresholds when no --dev is given.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Random seed (folds, FTRL order).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Records a stance target needs for its own model (0: one model for all targets).
+    #[arg(long, default_value_t = 200)]
+    min_target_records: usize,
+    /// Rename a label while reading, TASK:FROM=TO (repeatable), e.g. stance:positive=supportive.
+    #[arg(long, value_name = "TASK:FROM=TO")]
+    map_label: Vec<rhetor::corpus::LabelMap>,
+    /// Skip malformed input lines (reported) instead of stopping.
+    #[arg(long)]
+    skip_bad: bool,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// No progress messages.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn file_infos(paths: &[PathBuf], records: &[Record]) -> Result<Vec<DataFileInfo>> {
+    paths
+        .iter()
+        .map(|p| {
+            let n = records
+                .iter()
+                .filter(|r| r.origin.path.as_ref() == p.as_path())
+                .count();
+            DataFileInfo::of_file(p, n).with_context(|| format!("hashing {}", p.display()))
+        })
+        .collect()
+}
+
+pub fn run(a: Args) -> Result<Outcome> {
+    set_threads(a.threads)?;
+    let estimator = match a.estimator {
+        EstimatorName::Logistic => Estimator::Logistic {
+            c: a.c,
+            max_iter: a.max_iter,
+            tol: a.tol,
+        },
+        EstimatorName::Ftrl => Estimator::Ftrl {
+            alpha: a.ftrl_alpha,
+            beta: 1.0,
+            l1: 0.0,
+            l2: a.ftrl_l2,
+            epochs: a.epochs,
+        },
+    };
+    let params = TrainParams {
+        analyzer: AnalyzerParams {
+            language: a.language,
+            word_ngrams: a.word_ngrams,
+            char_ngrams: a.char_ngrams,
+        },
+        tfidf: TfIdfParams {
+            min_df: a.min_df,
+            max_df: a.max_df,
+            max_features: a.max_features,
+            ..TfIdfParams::default()
+        },
+        estimator,
+        features_per_head: a.features_per_head,
+        class_weight: match a.class_weight {
+            ClassWeightName::Balanced => ClassWeight::Balanced,
+            ClassWeightName::None => ClassWeight::None,
+        },
+        folds: a.folds,
+        seed: a.seed,
+        min_target_records: a.min_target_records,
+        c_grid: a.c_grid.clone(),
+        select_metric: match a.select_metric {
+            MetricName::MacroF1 => SelectMetric::MacroF1,
+            MetricName::Accuracy => SelectMetric::Accuracy,
+            MetricName::FAvg => SelectMetric::FAvg,
+        },
+        tasks: a.tasks.clone(),
+    }
+    .check()?;
+
+    let clock = Instant::now();
+    let train_records = read_corpus(&a.files, a.skip_bad, &a.map_label)?;
+    if train_records.is_empty() {
+        bail!("no training record in {}", display_paths(&a.files));
+    }
+    let dev_records = if a.dev.is_empty() {
+        None
+    } else {
+        Some(read_corpus(&a.dev, a.skip_bad, &a.map_label)?)
+    };
+    note(
+        a.quiet,
+        &format!(
+            "read {} training records{}",
+            train_records.len(),
+            dev_records
+                .as_ref()
+                .map(|d| format!(" and {} dev records", d.len()))
+                .unwrap_or_default()
+        ),
+    );
+    let train_info = file_infos(&a.files, &train_records)?;
+    let dev_info = match &dev_records {
+        Some(d) => file_infos(&a.dev, d)?,
+        None => Vec::new(),
+    };
+    let quiet = a.quiet;
+    let progress = move |msg: &str| note(quiet, msg);
+    let (model, report) = train(
+        &params,
+        &train_records,
+        dev_records.as_deref(),
+        train_info,
+        dev_info,
+        &progress,
+    )?;
+    for w in &report.warnings {
+        eprintln!("rhetor: warning: {w}");
+    }
+    model
+        .save(&a.output)
+        .with_context(|| format!("writing the model to {}", a.output.display()))?;
+
+    if !a.quiet {
+        let meta = &model.data().meta;
+        eprintln!(
+            "\nmodel written to {} ({} features, {} heads, {:.1} s)",
+            a.output.display(),
+            model.tfidf().n_features(),
+            model.heads().len(),
+            clock.elapsed().as_secs_f64()
+        );
+        eprintln!("thresholds from: {}", meta.thresholds_from);
+        for (head, hm) in model.heads().iter().zip(&meta.heads) {
+            match &head.body {
+                HeadBody::Single { per_target, .. } => {
+                    eprintln!(
+                        "  {:<24} single-label, {} labels, {} records{}",
+                        head.task,
+                        head.labels.len(),
+                        hm.n_train,
+                        if per_target.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {} per-target models", per_target.len())
+                        }
+                    );
+                    if !hm.c_search.is_empty() {
+                        let cells: Vec<String> = hm
+                            .c_search
+                            .iter()
+                            .map(|(c, f)| format!("C={c}: {f:.4}"))
+                            .collect();
+                        eprintln!(
+                            "      cross-validated {}  {}  -> C = {}",
+                            meta.settings.select_metric.name(),
+                            cells.join("  "),
+                            hm.c.unwrap_or(f32::NAN)
+                        );
+                    }
+                }
+                HeadBody::Multi { thresholds, .. } => {
+                    eprintln!(
+                        "  {:<24} multi-label, {} labels, {} records",
+                        head.task,
+                        head.labels.len(),
+                        hm.n_train
+                    );
+                    for (l, label) in head.labels.iter().enumerate() {
+                        let f1 = hm
+                            .threshold_f1
+                            .get(l)
+                            .map(|f| format!("  (tuning F1 {f:.3})"))
+                            .unwrap_or_default();
+                        eprintln!("      {label:<40} threshold {:.3}{f1}", thresholds[l]);
+                    }
+                }
+            }
+        }
+        for (stage, secs) in &report.timings {
+            eprintln!("  time {stage:<30} {secs:>8.2} s");
+        }
+        if let Some(dev) = meta.dev_metrics() {
+            eprintln!("\ndev metrics:\n{}", dev.to_text());
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

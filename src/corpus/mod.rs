@@ -1,0 +1,604 @@
+//! Labelled corpora: JSONL records and the tasks they define.
+//!
+//! Format, one JSON object per line (UTF-8):
+//!
+//! ```text
+//! {"id": "<doc>:<n>", "doc": "<document id>", "text": "<paragraph>", "target": "<optional>",
+//!  "labels": {"<single-label task>": "<label>", "<multi-label task>": ["<label>", ...]}}
+//! ```
+//!
+//! A task whose values are strings is single-label; one whose values are lists is multi-label
+//! (`[]` means "none of the labels"). A record without a task's key is unlabelled for that task.
+//! Other fields are kept, untouched, in [`Record::extra`]. Every error names the file and line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::CorpusError;
+
+/// A label value: one label or a set of labels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LabelValue {
+    /// Single-label task.
+    Single(String),
+    /// Multi-label task (may be empty).
+    Multi(Vec<String>),
+}
+
+/// Whether a task takes one label or a set of labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskKind {
+    /// Exactly one label per record.
+    Single,
+    /// Zero or more labels per record.
+    Multi,
+}
+
+impl TaskKind {
+    /// `single` or `multi`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::Single => "single",
+            TaskKind::Multi => "multi",
+        }
+    }
+}
+
+impl fmt::Display for TaskKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TaskKind::Single => "single-label",
+            TaskKind::Multi => "multi-label",
+        })
+    }
+}
+
+impl LabelValue {
+    /// The kind of task this value belongs to.
+    pub fn kind(&self) -> TaskKind {
+        match self {
+            LabelValue::Single(_) => TaskKind::Single,
+            LabelValue::Multi(_) => TaskKind::Multi,
+        }
+    }
+
+    /// The labels as a slice-like iterator (one for single-label values).
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        let (one, many): (Option<&str>, &[String]) = match self {
+            LabelValue::Single(s) => (Some(s.as_str()), &[]),
+            LabelValue::Multi(v) => (None, v.as_slice()),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
+    }
+}
+
+/// Where a record came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file (`<stdin>` for standard input).
+    pub path: Arc<Path>,
+    /// 1-based line number.
+    pub line: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// One labelled (or unlabelled) record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Record id (`id` field; `<doc>:<line>` when absent).
+    pub id: String,
+    /// Document id (`doc` field; the id when absent). Splits and folds never cut a document.
+    pub doc: String,
+    /// The text.
+    pub text: String,
+    /// What a stance is toward, when given.
+    pub target: Option<String>,
+    /// Labels per task.
+    pub labels: BTreeMap<String, LabelValue>,
+    /// Every other field of the JSON object, untouched.
+    pub extra: Map<String, Value>,
+    /// File and line.
+    pub origin: Origin,
+}
+
+fn bad(origin: &Origin, message: impl Into<String>) -> CorpusError {
+    CorpusError::BadRecord {
+        path: origin.path.to_path_buf(),
+        line: origin.line,
+        message: message.into(),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// An id-like field: a string, or a number written as its decimal form.
+fn id_field(
+    obj: &mut Map<String, Value>,
+    key: &str,
+    origin: &Origin,
+) -> Result<Option<String>, CorpusError> {
+    match obj.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(v) => Err(bad(
+            origin,
+            format!("`{key}` must be a string, found {}", type_name(&v)),
+        )),
+    }
+}
+
+impl Record {
+    /// Parses one JSONL line.
+    pub fn parse(line: &str, origin: Origin) -> Result<Record, CorpusError> {
+        let value: Value = serde_json::from_str(line).map_err(|e| {
+            bad(
+                &origin,
+                format!("invalid JSON at column {}: {e}", e.column()),
+            )
+        })?;
+        let Value::Object(mut obj) = value else {
+            return Err(bad(
+                &origin,
+                format!("expected a JSON object, found {}", type_name(&value)),
+            ));
+        };
+        let text = match obj.remove("text") {
+            Some(Value::String(s)) => s,
+            None => return Err(bad(&origin, "missing `text`")),
+            Some(v) => {
+                return Err(bad(
+                    &origin,
+                    format!("`text` must be a string, found {}", type_name(&v)),
+                ))
+            }
+        };
+        let id = id_field(&mut obj, "id", &origin)?;
+        let doc = id_field(&mut obj, "doc", &origin)?;
+        let target = match obj.remove("target") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s),
+            Some(v) => {
+                return Err(bad(
+                    &origin,
+                    format!("`target` must be a string, found {}", type_name(&v)),
+                ))
+            }
+        };
+        let mut labels = BTreeMap::new();
+        match obj.remove("labels") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => {
+                for (task, v) in map {
+                    let value = match v {
+                        Value::Null => continue,
+                        Value::String(s) => LabelValue::Single(s),
+                        Value::Array(items) => {
+                            let mut out = Vec::with_capacity(items.len());
+                            for item in items {
+                                match item {
+                                    Value::String(s) => out.push(s),
+                                    other => {
+                                        return Err(bad(
+                                            &origin,
+                                            format!(
+                                                "labels of task `{task}` must be strings, found {}",
+                                                type_name(&other)
+                                            ),
+                                        ))
+                                    }
+                                }
+                            }
+                            out.sort();
+                            out.dedup();
+                            LabelValue::Multi(out)
+                        }
+                        other => {
+                            return Err(bad(
+                                &origin,
+                                format!(
+                                    "label of task `{task}` must be a string or a list of strings, found {}",
+                                    type_name(&other)
+                                ),
+                            ))
+                        }
+                    };
+                    labels.insert(task, value);
+                }
+            }
+            Some(v) => {
+                return Err(bad(
+                    &origin,
+                    format!("`labels` must be an object, found {}", type_name(&v)),
+                ))
+            }
+        }
+        let doc = doc
+            .or_else(|| id.clone())
+            .unwrap_or_else(|| origin.to_string());
+        let id = id.unwrap_or_else(|| format!("{doc}:{}", origin.line));
+        Ok(Record {
+            id,
+            doc,
+            text,
+            target,
+            labels,
+            extra: obj,
+            origin,
+        })
+    }
+}
+
+/// What to do with a malformed line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnBad {
+    /// Stop at the first malformed line.
+    #[default]
+    Stop,
+    /// Skip it and report it at the end.
+    Skip,
+}
+
+/// Reads JSONL records from `reader`, naming `path` in errors. Blank lines are ignored.
+/// With [`OnBad::Skip`], malformed lines are collected into `skipped` instead of stopping.
+pub fn read_records(
+    reader: impl Read,
+    path: &Path,
+    on_bad: OnBad,
+    skipped: &mut Vec<CorpusError>,
+) -> Result<Vec<Record>, CorpusError> {
+    let path: Arc<Path> = Arc::from(path);
+    let mut reader = BufReader::new(reader);
+    let mut records = Vec::new();
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|source| CorpusError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let origin = Origin {
+            path: path.clone(),
+            line: line_no,
+        };
+        let result = match std::str::from_utf8(&buf) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => Record::parse(line, origin),
+            Err(e) => Err(bad(
+                &origin,
+                format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+            )),
+        };
+        match (result, on_bad) {
+            (Ok(r), _) => records.push(r),
+            (Err(e), OnBad::Stop) => return Err(e),
+            (Err(e), OnBad::Skip) => skipped.push(e),
+        }
+    }
+    Ok(records)
+}
+
+/// Reads a JSONL file (`-` for standard input).
+pub fn read_file(
+    path: &Path,
+    on_bad: OnBad,
+    skipped: &mut Vec<CorpusError>,
+) -> Result<Vec<Record>, CorpusError> {
+    if path == Path::new("-") {
+        return read_records(
+            std::io::stdin().lock(),
+            Path::new("<stdin>"),
+            on_bad,
+            skipped,
+        );
+    }
+    let file = std::fs::File::open(path).map_err(|source| CorpusError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_records(file, path, on_bad, skipped)
+}
+
+/// A task found in a corpus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskInfo {
+    /// Task name (the key under `labels`).
+    pub name: String,
+    /// Single- or multi-label.
+    pub kind: TaskKind,
+    /// Records per label, labels in sorted order.
+    pub label_counts: BTreeMap<String, usize>,
+    /// Records labelled for this task.
+    pub n_records: usize,
+    /// Multi-label records with an empty label list.
+    pub n_empty: usize,
+    /// Where the task was first seen.
+    pub first_seen: Origin,
+}
+
+impl TaskInfo {
+    /// The labels, sorted.
+    pub fn labels(&self) -> Vec<String> {
+        self.label_counts.keys().cloned().collect()
+    }
+}
+
+/// Finds every task in `records`, with its kind and label counts.
+///
+/// # Errors
+/// [`CorpusError::MixedTaskKind`] when a task is single-label in one record and multi-label in
+/// another, naming both places.
+pub fn discover_tasks(records: &[Record]) -> Result<BTreeMap<String, TaskInfo>, CorpusError> {
+    let mut tasks: BTreeMap<String, TaskInfo> = BTreeMap::new();
+    for r in records {
+        for (name, value) in &r.labels {
+            let info = tasks.entry(name.clone()).or_insert_with(|| TaskInfo {
+                name: name.clone(),
+                kind: value.kind(),
+                label_counts: BTreeMap::new(),
+                n_records: 0,
+                n_empty: 0,
+                first_seen: r.origin.clone(),
+            });
+            if info.kind != value.kind() {
+                return Err(CorpusError::MixedTaskKind {
+                    path: r.origin.path.to_path_buf(),
+                    line: r.origin.line,
+                    task: name.clone(),
+                    found: value.kind().name(),
+                    expected: info.kind.name(),
+                    first_path: info.first_seen.path.to_path_buf(),
+                    first_line: info.first_seen.line,
+                });
+            }
+            info.n_records += 1;
+            if matches!(value, LabelValue::Multi(v) if v.is_empty()) {
+                info.n_empty += 1;
+            }
+            for label in value.labels() {
+                *info.label_counts.entry(label.to_string()).or_default() += 1;
+            }
+        }
+    }
+    Ok(tasks)
+}
+
+/// A renaming of one label of one task, written `TASK:FROM=TO` (for example
+/// `stance:positive=supportive`), to align a corpus with a codebook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelMap {
+    /// Task whose label is renamed.
+    pub task: String,
+    /// Label as in the corpus.
+    pub from: String,
+    /// New name.
+    pub to: String,
+}
+
+impl std::str::FromStr for LabelMap {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let err = || format!("`{s}` is not of the form TASK:FROM=TO");
+        let (task, rest) = s.split_once(':').ok_or_else(err)?;
+        let (from, to) = rest.split_once('=').ok_or_else(err)?;
+        if task.is_empty() || from.is_empty() || to.is_empty() {
+            return Err(err());
+        }
+        Ok(LabelMap {
+            task: task.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+        })
+    }
+}
+
+/// Renames labels in place; a multi-label list stays sorted and free of duplicates.
+pub fn apply_label_maps(records: &mut [Record], maps: &[LabelMap]) {
+    if maps.is_empty() {
+        return;
+    }
+    for r in records {
+        for m in maps {
+            match r.labels.get_mut(&m.task) {
+                Some(LabelValue::Single(l)) if *l == m.from => *l = m.to.clone(),
+                Some(LabelValue::Multi(ls)) if ls.contains(&m.from) => {
+                    for l in ls.iter_mut().filter(|l| **l == m.from) {
+                        *l = m.to.clone();
+                    }
+                    ls.sort();
+                    ls.dedup();
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Reads several files, stopping at the first error (or skipping malformed lines).
+pub fn read_files(
+    paths: &[PathBuf],
+    on_bad: OnBad,
+    skipped: &mut Vec<CorpusError>,
+) -> Result<Vec<Record>, CorpusError> {
+    let mut all = Vec::new();
+    for p in paths {
+        all.extend(read_file(p, on_bad, skipped)?);
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Vec<Record>, CorpusError> {
+        read_records(
+            text.as_bytes(),
+            Path::new("c.jsonl"),
+            OnBad::Stop,
+            &mut Vec::new(),
+        )
+    }
+
+    #[test]
+    fn parses_records_table() {
+        let recs = read(concat!(
+            r#"{"id": "d1:0", "doc": "d1", "text": "A", "labels": {"stance": "favor", "frame": ["b", "a", "a"]}, "outlet": "X"}"#,
+            "\n\n",
+            r#"{"text": "B", "doc": 7, "target": "T", "labels": {"frame": [], "stance": null}}"#,
+            "\n",
+            r#"{"text": "C"}"#,
+        ))
+        .unwrap();
+        assert_eq!(recs.len(), 3);
+        assert_eq!(recs[0].id, "d1:0");
+        assert_eq!(recs[0].labels["stance"], LabelValue::Single("favor".into()));
+        assert_eq!(
+            recs[0].labels["frame"],
+            LabelValue::Multi(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(recs[0].extra["outlet"], Value::String("X".into()));
+        assert_eq!((recs[1].doc.as_str(), recs[1].id.as_str()), ("7", "7:3"));
+        assert_eq!(recs[1].target.as_deref(), Some("T"));
+        assert!(
+            !recs[1].labels.contains_key("stance"),
+            "null label = unlabelled"
+        );
+        assert_eq!(recs[2].origin.line, 4);
+        assert_eq!(recs[2].doc, "c.jsonl:4");
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let cases = [
+            ("{\"text\": \"a\"}\n{oops", "c.jsonl:2: invalid JSON at column 2: key must be a string at line 1 column 2"),
+            ("[1]", "c.jsonl:1: expected a JSON object, found a list"),
+            ("{\"id\": \"x\"}", "c.jsonl:1: missing `text`"),
+            ("{\"text\": 3}", "c.jsonl:1: `text` must be a string, found a number"),
+            ("{\"text\": \"a\", \"labels\": {\"s\": 1}}", "c.jsonl:1: label of task `s` must be a string or a list of strings, found a number"),
+            ("{\"text\": \"a\", \"labels\": {\"s\": [\"x\", 2]}}", "c.jsonl:1: labels of task `s` must be strings, found a number"),
+            ("{\"text\": \"a\", \"labels\": []}", "c.jsonl:1: `labels` must be an object, found a list"),
+            ("{\"text\": \"a\", \"target\": [\"t\"]}", "c.jsonl:1: `target` must be a string, found a list"),
+        ];
+        for (input, message) in cases {
+            let err = read(input).unwrap_err();
+            assert_eq!(err.to_string(), message, "input {input:?}");
+        }
+        let err = read_records(
+            &b"{\"text\": \"caf\xe9\"}"[..],
+            Path::new("c.jsonl"),
+            OnBad::Stop,
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.jsonl:1: invalid UTF-8 at byte 13 of the line"
+        );
+    }
+
+    #[test]
+    fn skip_bad_collects_errors() {
+        let mut skipped = Vec::new();
+        let recs = read_records(
+            "{\"text\": \"a\"}\nnot json\n{\"text\": \"b\"}\n".as_bytes(),
+            Path::new("c.jsonl"),
+            OnBad::Skip,
+            &mut skipped,
+        )
+        .unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0]
+            .to_string()
+            .starts_with("c.jsonl:2: invalid JSON"));
+    }
+
+    #[test]
+    fn label_maps_rename_table() {
+        let mut recs = read(concat!(
+            r#"{"text": "a", "labels": {"s": "positive", "m": ["x", "y"]}}"#,
+            "\n",
+            r#"{"text": "b", "labels": {"s": "negative", "m": ["y"]}}"#,
+        ))
+        .unwrap();
+        let maps: Vec<LabelMap> = ["s:positive=supportive", "m:x=y"]
+            .iter()
+            .map(|m| m.parse().unwrap())
+            .collect();
+        apply_label_maps(&mut recs, &maps);
+        assert_eq!(recs[0].labels["s"], LabelValue::Single("supportive".into()));
+        assert_eq!(recs[1].labels["s"], LabelValue::Single("negative".into()));
+        assert_eq!(
+            recs[0].labels["m"],
+            LabelValue::Multi(vec!["y".into()]),
+            "merged, deduplicated"
+        );
+        for bad in ["s", "s:a", ":a=b", "s:=b", "s:a="] {
+            assert!(bad.parse::<LabelMap>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn discovers_tasks_and_rejects_mixed_kinds() {
+        let recs = read(concat!(
+            r#"{"text": "a", "labels": {"s": "x", "m": ["p"]}}"#,
+            "\n",
+            r#"{"text": "b", "labels": {"s": "y", "m": []}}"#,
+            "\n",
+            r#"{"text": "c", "labels": {"s": "x"}}"#,
+        ))
+        .unwrap();
+        let tasks = discover_tasks(&recs).unwrap();
+        assert_eq!(tasks["s"].kind, TaskKind::Single);
+        assert_eq!(
+            tasks["s"].label_counts,
+            BTreeMap::from([("x".into(), 2), ("y".into(), 1)])
+        );
+        assert_eq!(
+            (tasks["m"].kind, tasks["m"].n_records, tasks["m"].n_empty),
+            (TaskKind::Multi, 2, 1)
+        );
+
+        let recs = read(concat!(
+            r#"{"text": "a", "labels": {"s": "x"}}"#,
+            "\n",
+            r#"{"text": "b", "labels": {"s": ["x"]}}"#,
+        ))
+        .unwrap();
+        let err = discover_tasks(&recs).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.jsonl:2: task `s` is multi here but single in c.jsonl:1"
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! The crate's error type.
+//!
+//! Each stage that can fail on user input has its own error enum carrying the offending values
+//! (`TextError`, `FeatureError`, `CorpusError`, `ModelFileError`, `TrainError`); [`Error`] wraps
+//! them so callers can match on the stage or just print the message.
+
+use std::path::PathBuf;
+
+/// Errors raised while configuring the text stage.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TextError {
+    /// An n-gram range with a zero bound or `min > max`.
+    #[error("{kind} n-gram range must satisfy 1 <= min <= max (got min = {min}, max = {max})")]
+    BadNgramRange {
+        /// `word` or `char`.
+        kind: &'static str,
+        /// Lower bound given.
+        min: usize,
+        /// Upper bound given.
+        max: usize,
+    },
+    /// An n-gram range wider than the analyzer supports.
+    #[error("{kind} n-gram size {max} is larger than the supported maximum {limit}")]
+    NgramTooLong {
+        /// `word` or `char`.
+        kind: &'static str,
+        /// Upper bound given.
+        max: usize,
+        /// Largest supported size.
+        limit: usize,
+    },
+    /// A stemming language name that is not known.
+    #[error("unknown stemming language `{0}` (known: {known})", known = crate::text::Language::NAMES.join(", "))]
+    UnknownLanguage(String),
+}
+
+/// Errors raised while configuring or fitting the feature stage.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum FeatureError {
+    /// A document-frequency bound outside its range.
+    #[error("{name} must be a count >= 1 or a fraction in (0, 1] (got {value})")]
+    BadDocFreq {
+        /// `min_df` or `max_df`.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// `min_df` keeps fewer documents than `max_df` allows for any corpus size.
+    #[error("min_df ({min}) is larger than max_df ({max})")]
+    FlippedDocFreq {
+        /// `min_df` as given.
+        min: String,
+        /// `max_df` as given.
+        max: String,
+    },
+    /// `max_features` of zero.
+    #[error("max_features must be at least 1")]
+    ZeroMaxFeatures,
+    /// No term survived the vocabulary filters.
+    #[error("the vocabulary is empty after applying min_df / max_df to {docs} documents")]
+    EmptyVocabulary {
+        /// Number of documents fitted on.
+        docs: usize,
+    },
+}
+
+/// A problem in a corpus file, with the file and line it was found on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CorpusError {
+    /// The file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// File being read.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// A line is not valid JSON, or not of the record format.
+    #[error("{path}:{line}: {message}")]
+    BadRecord {
+        /// File being read.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A task is multi-label in one record and single-label in another.
+    #[error(
+        "{path}:{line}: task `{task}` is {found} here but {expected} in {first_path}:{first_line}"
+    )]
+    MixedTaskKind {
+        /// File of the conflicting record.
+        path: PathBuf,
+        /// Line of the conflicting record.
+        line: usize,
+        /// Task name.
+        task: String,
+        /// Kind found on this line.
+        found: &'static str,
+        /// Kind first seen.
+        expected: &'static str,
+        /// File where the task was first seen.
+        first_path: PathBuf,
+        /// Line where the task was first seen.
+        first_line: usize,
+    },
+    /// A corpus holds no record.
+    #[error("{0}: the corpus holds no record")]
+    Empty(String),
+}
+
+/// Errors raised by model-file reading and writing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelFileError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// Model file.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// The file does not start with the rhetor model magic bytes.
+    #[error("{path}: not a rhetor model file")]
+    NotAModel {
+        /// Model file.
+        path: PathBuf,
+    },
+    /// The file was written by a format version this build cannot read.
+    #[error(
+        "{path}: model format version {found} is not supported (this build reads version {supported}); retrain the model or use a matching rhetor"
+    )]
+    UnsupportedVersion {
+        /// Model file.
+        path: PathBuf,
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads.
+        supported: u32,
+    },
+    /// The file is shorter or longer than its header says, or its checksum does not match.
+    #[error("{path}: model file is damaged ({detail})")]
+    Damaged {
+        /// Model file.
+        path: PathBuf,
+        /// What check failed.
+        detail: String,
+    },
+}
+
+/// Errors raised while training.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// A training parameter is out of range.
+    #[error("invalid training parameter: {0}")]
+    BadParam(String),
+    /// A task named with `--task` is not in the corpus.
+    #[error("task `{task}` is not in the training labels (found: {found})")]
+    UnknownTask {
+        /// Task asked for.
+        task: String,
+        /// Tasks present.
+        found: String,
+    },
+    /// A task cannot be trained (for example, one label only).
+    #[error("task `{task}`: {reason}")]
+    Untrainable {
+        /// Task name.
+        task: String,
+        /// Why.
+        reason: String,
+    },
+    /// linfa's solver failed.
+    #[error("task `{task}`: the estimator failed: {message}")]
+    Estimator {
+        /// Task name.
+        task: String,
+        /// linfa's message.
+        message: String,
+    },
+}
+
+/// Any error from the rhetor library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Text stage configuration.
+    #[error(transparent)]
+    Text(#[from] TextError),
+    /// Feature stage configuration or fitting.
+    #[error(transparent)]
+    Feature(#[from] FeatureError),
+    /// Corpus reading.
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    /// Model file reading or writing.
+    #[error(transparent)]
+    ModelFile(#[from] ModelFileError),
+    /// Training.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+}
+
+/// Result with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

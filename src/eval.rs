@@ -1,0 +1,445 @@
+//! Metrics per task, as the field reports them.
+//!
+//! * Single-label tasks: accuracy, per-label precision / recall / F1 / support, macro-F1 and the
+//!   confusion matrix; `f_avg` = mean F1 of `favor` and `against` (the SemEval-2016 stance
+//!   measure, pooled over targets) when both labels exist. Micro-F1 equals accuracy here.
+//! * Multi-label tasks: micro-F1 over every (record, label) decision, macro-F1, per-label rows.
+//!
+//! Macro averages run over the labels that occur in the gold labels or in the predictions, as
+//! scikit-learn's `classification_report` does for single-label tasks; a label the model knows
+//! but that neither occurs nor is predicted has no defined F1 and is left out. A division by
+//! zero gives 0, as scikit-learn's `zero_division=0`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::corpus::TaskKind;
+
+/// Precision, recall, F1 and support of one label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelReport {
+    /// tp / (tp + fp).
+    pub precision: f64,
+    /// tp / (tp + fn).
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+    /// Gold occurrences.
+    pub support: usize,
+    /// Predicted occurrences.
+    pub predicted: usize,
+}
+
+/// Metrics of one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskReport {
+    /// Single- or multi-label.
+    pub kind: TaskKind,
+    /// Records evaluated.
+    pub n: usize,
+    /// Micro-averaged F1.
+    pub micro_f1: f64,
+    /// Micro-averaged precision.
+    pub micro_precision: f64,
+    /// Micro-averaged recall.
+    pub micro_recall: f64,
+    /// Macro-averaged F1.
+    pub macro_f1: f64,
+    /// Support-weighted F1.
+    pub weighted_f1: f64,
+    /// Accuracy (single-label tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f64>,
+    /// Mean F1 of `favor` and `against` (when both labels exist).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f_avg: Option<f64>,
+    /// Per-label rows.
+    pub labels: BTreeMap<String, LabelReport>,
+    /// gold → predicted → count (single-label tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confusion: Option<BTreeMap<String, BTreeMap<String, usize>>>,
+    /// Labels that occur in the gold labels but were never predicted.
+    pub never_predicted: Vec<String>,
+    /// Gold labels the model does not know (it can never predict them).
+    pub unknown_labels: Vec<String>,
+}
+
+/// Metrics of every evaluated task.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Per task.
+    pub tasks: BTreeMap<String, TaskReport>,
+}
+
+/// Gold and predicted labels of one task, record by record.
+#[derive(Debug, Clone)]
+pub struct TaskOutcomes {
+    /// Single- or multi-label.
+    pub kind: TaskKind,
+    /// Labels the model can predict.
+    pub model_labels: Vec<String>,
+    /// (gold, predicted) label sets per record; single-label tasks hold one label in each.
+    pub pairs: Vec<(Vec<String>, Vec<String>)>,
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+fn f1(p: f64, r: f64) -> f64 {
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
+}
+
+impl TaskOutcomes {
+    /// Computes the task's metrics.
+    pub fn report(&self) -> TaskReport {
+        #[derive(Default, Clone, Copy)]
+        struct Counts {
+            tp: usize,
+            fp: usize,
+            fn_: usize,
+        }
+        let mut counts: BTreeMap<&str, Counts> = BTreeMap::new();
+        let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+        let mut correct = 0;
+        for (gold, pred) in &self.pairs {
+            for g in gold {
+                let c = counts.entry(g).or_default();
+                if pred.contains(g) {
+                    c.tp += 1;
+                } else {
+                    c.fn_ += 1;
+                }
+            }
+            for p in pred {
+                if !gold.contains(p) {
+                    counts.entry(p).or_default().fp += 1;
+                }
+            }
+            if self.kind == TaskKind::Single {
+                if gold == pred {
+                    correct += 1;
+                }
+                if let (Some(g), Some(p)) = (gold.first(), pred.first()) {
+                    *confusion
+                        .entry(g.clone())
+                        .or_default()
+                        .entry(p.clone())
+                        .or_default() += 1;
+                }
+            }
+        }
+        let known: BTreeSet<&str> = self.model_labels.iter().map(String::as_str).collect();
+        let mut labels = BTreeMap::new();
+        let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+        let (mut macro_sum, mut weighted_sum, mut support_sum) = (0.0, 0.0, 0usize);
+        for (&label, c) in &counts {
+            tp += c.tp;
+            fp += c.fp;
+            fn_ += c.fn_;
+            let p = ratio(c.tp, c.tp + c.fp);
+            let r = ratio(c.tp, c.tp + c.fn_);
+            let support = c.tp + c.fn_;
+            let row = LabelReport {
+                precision: p,
+                recall: r,
+                f1: f1(p, r),
+                support,
+                predicted: c.tp + c.fp,
+            };
+            macro_sum += row.f1;
+            weighted_sum += row.f1 * support as f64;
+            support_sum += support;
+            labels.insert(label.to_string(), row);
+        }
+        let micro_p = ratio(tp, tp + fp);
+        let micro_r = ratio(tp, tp + fn_);
+        let f_avg = match (labels.get("favor"), labels.get("against")) {
+            (Some(a), Some(b)) => Some((a.f1 + b.f1) / 2.0),
+            _ => None,
+        };
+        let never_predicted = labels
+            .iter()
+            .filter(|(_, r)| r.support > 0 && r.predicted == 0)
+            .map(|(l, _)| l.clone())
+            .collect();
+        let unknown_labels = labels
+            .keys()
+            .filter(|l| !known.contains(l.as_str()))
+            .cloned()
+            .collect();
+        let single = self.kind == TaskKind::Single;
+        TaskReport {
+            kind: self.kind,
+            n: self.pairs.len(),
+            micro_f1: f1(micro_p, micro_r),
+            micro_precision: micro_p,
+            micro_recall: micro_r,
+            macro_f1: if labels.is_empty() {
+                0.0
+            } else {
+                macro_sum / labels.len() as f64
+            },
+            weighted_f1: if support_sum == 0 {
+                0.0
+            } else {
+                weighted_sum / support_sum as f64
+            },
+            accuracy: single.then(|| ratio(correct, self.pairs.len())),
+            f_avg,
+            labels,
+            confusion: single.then_some(confusion),
+            never_predicted,
+            unknown_labels,
+        }
+    }
+}
+
+impl EvalReport {
+    /// A classification report in the style of scikit-learn's, one block per task, with the
+    /// confusion matrix of single-label tasks.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for (name, t) in &self.tasks {
+            render_task(&mut out, name, t);
+        }
+        out
+    }
+}
+
+fn render_task(out: &mut String, name: &str, t: &TaskReport) {
+    let width = t
+        .labels
+        .keys()
+        .map(|l| l.chars().count())
+        .chain([12])
+        .max()
+        .unwrap_or(12);
+    let _ = writeln!(out, "task {name} ({}, n = {})\n", t.kind, t.n);
+    let _ = writeln!(
+        out,
+        "{:>width$}  {:>9}  {:>9}  {:>9}  {:>9}",
+        "", "precision", "recall", "f1-score", "support"
+    );
+    let _ = writeln!(out);
+    for (label, r) in &t.labels {
+        let _ = writeln!(
+            out,
+            "{label:>width$}  {:>9.4}  {:>9.4}  {:>9.4}  {:>9}",
+            r.precision, r.recall, r.f1, r.support
+        );
+    }
+    let _ = writeln!(out);
+    let support: usize = t.labels.values().map(|r| r.support).sum();
+    let n_labels = t.labels.len().max(1) as f64;
+    let macro_p: f64 = t.labels.values().map(|r| r.precision).sum::<f64>() / n_labels;
+    let macro_r: f64 = t.labels.values().map(|r| r.recall).sum::<f64>() / n_labels;
+    let weighted = |f: fn(&LabelReport) -> f64| {
+        if support == 0 {
+            0.0
+        } else {
+            t.labels
+                .values()
+                .map(|r| f(r) * r.support as f64)
+                .sum::<f64>()
+                / support as f64
+        }
+    };
+    if let Some(acc) = t.accuracy {
+        let _ = writeln!(
+            out,
+            "{:>width$}  {:>9}  {:>9}  {acc:>9.4}  {:>9}",
+            "accuracy", "", "", t.n
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{:>width$}  {:>9.4}  {:>9.4}  {:>9.4}  {support:>9}",
+            "micro avg", t.micro_precision, t.micro_recall, t.micro_f1
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{:>width$}  {macro_p:>9.4}  {macro_r:>9.4}  {:>9.4}  {support:>9}",
+        "macro avg", t.macro_f1
+    );
+    let _ = writeln!(
+        out,
+        "{:>width$}  {:>9.4}  {:>9.4}  {:>9.4}  {support:>9}",
+        "weighted avg",
+        weighted(|r| r.precision),
+        weighted(|r| r.recall),
+        t.weighted_f1
+    );
+    if let Some(f_avg) = t.f_avg {
+        let _ = writeln!(
+            out,
+            "{:>width$}  {:>9}  {:>9}  {f_avg:>9.4}",
+            "f_avg", "", ""
+        );
+    }
+    if !t.never_predicted.is_empty() {
+        let _ = writeln!(out, "\nnever predicted: {}", t.never_predicted.join(", "));
+    }
+    if !t.unknown_labels.is_empty() {
+        let _ = writeln!(
+            out,
+            "not in the model (cannot be predicted): {}",
+            t.unknown_labels.join(", ")
+        );
+    }
+    if let Some(confusion) = &t.confusion {
+        render_confusion(out, confusion, &t.labels);
+    }
+    let _ = writeln!(out);
+}
+
+fn render_confusion(
+    out: &mut String,
+    confusion: &BTreeMap<String, BTreeMap<String, usize>>,
+    labels: &BTreeMap<String, LabelReport>,
+) {
+    let names: Vec<&String> = labels.keys().collect();
+    let row_w = names
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let col_w = names
+        .iter()
+        .map(|l| l.chars().count().min(10))
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(out, "\nconfusion (rows: gold, columns: predicted)");
+    let _ = write!(out, "{:>row_w$}", "");
+    for n in &names {
+        let short: String = n.chars().take(col_w).collect();
+        let _ = write!(out, "  {short:>col_w$}");
+    }
+    let _ = writeln!(out);
+    for g in &names {
+        let _ = write!(out, "{g:>row_w$}");
+        for p in &names {
+            let v = confusion
+                .get(*g)
+                .and_then(|r| r.get(*p))
+                .copied()
+                .unwrap_or(0);
+            let _ = write!(out, "  {v:>col_w$}");
+        }
+        let _ = writeln!(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_abs_diff_eq;
+
+    fn v(labels: &[&str]) -> Vec<String> {
+        labels.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Expected values computed with scikit-learn 1.9.1:
+    /// `precision_recall_fscore_support(y_true, y_pred)`, `f1_score(average="macro")`,
+    /// `accuracy_score` on y_true = [favor, against, none, against, favor, none],
+    /// y_pred = [favor, against, against, against, none, none].
+    #[test]
+    fn single_label_matches_sklearn() {
+        let gold = ["favor", "against", "none", "against", "favor", "none"];
+        let pred = ["favor", "against", "against", "against", "none", "none"];
+        let outcomes = TaskOutcomes {
+            kind: TaskKind::Single,
+            model_labels: v(&["against", "favor", "none"]),
+            pairs: gold
+                .iter()
+                .zip(pred)
+                .map(|(g, p)| (v(&[g]), v(&[p])))
+                .collect(),
+        };
+        let r = outcomes.report();
+        assert_abs_diff_eq!(r.accuracy.unwrap(), 4.0 / 6.0, epsilon = 1e-12);
+        assert_abs_diff_eq!(r.micro_f1, 4.0 / 6.0, epsilon = 1e-12);
+        // per label (precision, recall, f1, support)
+        let expected = [
+            ("against", 2.0 / 3.0, 1.0, 0.8, 2),
+            ("favor", 1.0, 0.5, 2.0 / 3.0, 2),
+            ("none", 0.5, 0.5, 0.5, 2),
+        ];
+        for (label, p, rec, f, s) in expected {
+            let row = &r.labels[label];
+            assert_abs_diff_eq!(row.precision, p, epsilon = 1e-12);
+            assert_abs_diff_eq!(row.recall, rec, epsilon = 1e-12);
+            assert_abs_diff_eq!(row.f1, f, epsilon = 1e-12);
+            assert_eq!(row.support, s, "{label}");
+        }
+        assert_abs_diff_eq!(r.macro_f1, 0.655_555_555_555_555_5, epsilon = 1e-12);
+        assert_abs_diff_eq!(r.f_avg.unwrap(), (0.8 + 2.0 / 3.0) / 2.0, epsilon = 1e-12);
+        assert_eq!(r.confusion.as_ref().unwrap()["none"]["against"], 1);
+        assert!(r.never_predicted.is_empty());
+    }
+
+    /// Expected values computed with scikit-learn 1.9.1 on the indicator matrices of
+    /// y_true = [{a,b}, {}, {a}, {c}], y_pred = [{a}, {b}, {a,c}, {}]:
+    /// micro-F1 0.5 (tp 2, fp 2, fn 2); per-label F1 a = 1.0, b = 0.0, c = 0.0.
+    #[test]
+    fn multi_label_matches_sklearn() {
+        let outcomes = TaskOutcomes {
+            kind: TaskKind::Multi,
+            model_labels: v(&["a", "b", "c", "d"]),
+            pairs: vec![
+                (v(&["a", "b"]), v(&["a"])),
+                (v(&[]), v(&["b"])),
+                (v(&["a"]), v(&["a", "c"])),
+                (v(&["c"]), v(&[])),
+            ],
+        };
+        let r = outcomes.report();
+        assert_abs_diff_eq!(r.micro_f1, 0.5, epsilon = 1e-12);
+        assert_abs_diff_eq!(r.labels["a"].f1, 1.0, epsilon = 1e-12);
+        assert_abs_diff_eq!(r.labels["b"].f1, 0.0, epsilon = 1e-12);
+        assert_abs_diff_eq!(r.macro_f1, 1.0 / 3.0, epsilon = 1e-12);
+        assert!(
+            !r.labels.contains_key("d"),
+            "never seen nor predicted: left out"
+        );
+        assert_eq!(r.accuracy, None);
+        assert!(
+            r.never_predicted.is_empty(),
+            "c is predicted once (wrongly)"
+        );
+        let text = EvalReport {
+            tasks: BTreeMap::from([("technique".to_string(), r)]),
+        }
+        .to_text();
+        assert!(
+            text.contains("micro avg     0.5000     0.5000     0.5000"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unknown_gold_labels_are_reported() {
+        let outcomes = TaskOutcomes {
+            kind: TaskKind::Multi,
+            model_labels: v(&["a"]),
+            pairs: vec![(v(&["z"]), v(&[]))],
+        };
+        let r = outcomes.report();
+        assert_eq!(r.unknown_labels, ["z"]);
+        assert_eq!(r.never_predicted, ["z"]);
+        assert_eq!(r.micro_f1, 0.0);
+    }
+}

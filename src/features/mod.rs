@@ -1,0 +1,10 @@
+//! The feature stage: feature terms → TF-IDF weighted sparse rows.
+//!
+//! [`TfIdfParams`] are checked into [`TfIdfValidParams`], which fit a [`FittedTfIdf`] (fixed
+//! vocabulary and IDF) and the training [`CsrMatrix`]. Only the fitted type can transform.
+
+mod sparse;
+mod tfidf;
+
+pub use sparse::{CsrMatrix, SparseVec};
+pub use tfidf::{DocFreq, FittedTfIdf, TfIdfParams, TfIdfValidParams, TransformScratch};

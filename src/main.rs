@@ -1,0 +1,7 @@
+//! The `rhetor` command line.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,363 @@
+//! The text stage: articles → paragraphs → tokens → feature terms.
+//!
+//! * [`paragraphs`] splits an article on blank lines, with byte spans.
+//! * [`tokenize`] cuts a paragraph on Unicode word boundaries, lowercases, normalises numbers,
+//!   keeps `?`, `!` and quotation marks, and stems words.
+//! * [`Analyzer`] turns tokens into feature terms: word n-grams over the normalised tokens and,
+//!   optionally, character n-grams inside each word.
+//!
+//! An analyzer is built from an [`AnalyzerConfig`], which is plain data stored in model files, so
+//! a loaded model analyses text exactly as it did when it was trained.
+
+mod paragraph;
+mod stem;
+mod tokenize;
+
+pub use paragraph::{paragraphs, Paragraph, Paragraphs};
+pub use stem::{Language, Stemmer};
+pub use tokenize::{tokenize, Token, TokenKind, Tokens, NUMBER};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::TextError;
+
+/// Prefix of character n-gram terms, so that they can never collide with word n-grams (a word
+/// token never holds a control character).
+pub const CHAR_GRAM_PREFIX: char = '\u{1}';
+
+/// Largest word n-gram size accepted.
+pub const MAX_WORD_NGRAM: usize = 6;
+/// Largest character n-gram size accepted.
+pub const MAX_CHAR_NGRAM: usize = 10;
+
+/// Settings of the text stage.
+///
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `language` | `english` | Snowball stemmer, or `none` | any of [`Language::NAMES`] |
+/// | `word_ngrams` | `(1, 2)` | sizes of word n-grams | `1 <= min <= max <= 6` |
+/// | `char_ngrams` | `None` | sizes of character n-grams inside words | `1 <= min <= max <= 10` |
+///
+/// # Errors
+/// [`AnalyzerParams::check`] returns [`TextError::BadNgramRange`] or
+/// [`TextError::NgramTooLong`] for a bad range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalyzerParams {
+    /// Stemming language.
+    pub language: Language,
+    /// Inclusive range of word n-gram sizes.
+    pub word_ngrams: (usize, usize),
+    /// Inclusive range of character n-gram sizes, or `None` for no character n-grams.
+    pub char_ngrams: Option<(usize, usize)>,
+}
+
+impl Default for AnalyzerParams {
+    fn default() -> Self {
+        AnalyzerParams {
+            language: Language::English,
+            word_ngrams: (1, 2),
+            char_ngrams: None,
+        }
+    }
+}
+
+/// Checked analyzer settings: the form stored in model files. Only [`AnalyzerParams::check`]
+/// makes one, so an `AnalyzerConfig` always holds valid ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalyzerConfig(AnalyzerParams);
+
+fn check_range(
+    kind: &'static str,
+    (min, max): (usize, usize),
+    limit: usize,
+) -> Result<(), TextError> {
+    if min == 0 || min > max {
+        return Err(TextError::BadNgramRange { kind, min, max });
+    }
+    if max > limit {
+        return Err(TextError::NgramTooLong { kind, max, limit });
+    }
+    Ok(())
+}
+
+impl AnalyzerParams {
+    /// Validates the settings.
+    pub fn check(self) -> Result<AnalyzerConfig, TextError> {
+        check_range("word", self.word_ngrams, MAX_WORD_NGRAM)?;
+        if let Some(range) = self.char_ngrams {
+            check_range("char", range, MAX_CHAR_NGRAM)?;
+        }
+        Ok(AnalyzerConfig(self))
+    }
+}
+
+impl AnalyzerConfig {
+    /// The settings.
+    pub fn params(&self) -> &AnalyzerParams {
+        &self.0
+    }
+
+    /// Builds the analyzer (creates the stemmer).
+    pub fn build(&self) -> Analyzer {
+        Analyzer {
+            config: self.clone(),
+            stemmer: Stemmer::new(self.0.language),
+        }
+    }
+
+    /// Re-validates a configuration read from a file (model files are checked on load).
+    pub(crate) fn revalidate(&self) -> Result<(), TextError> {
+        self.0.clone().check().map(|_| ())
+    }
+}
+
+/// Where a term came from: the tokens it spans (inclusive range of token indices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TermSource {
+    /// Index of the first token.
+    pub first: usize,
+    /// Index of the last token.
+    pub last: usize,
+}
+
+/// Reusable buffers for [`Analyzer::for_each_term`]; one per thread.
+#[derive(Debug, Default, Clone)]
+pub struct Scratch {
+    /// Tokens of the last analysed text.
+    pub tokens: Tokens,
+    term: String,
+    chars: Vec<char>,
+}
+
+/// Turns text into feature terms. `Send + Sync`: one analyzer serves every thread, each thread
+/// bringing its own [`Scratch`].
+#[derive(Debug)]
+pub struct Analyzer {
+    config: AnalyzerConfig,
+    stemmer: Stemmer,
+}
+
+impl Analyzer {
+    /// The configuration this analyzer was built from.
+    pub fn config(&self) -> &AnalyzerConfig {
+        &self.config
+    }
+
+    /// Tokenizes `text` into `tokens`.
+    pub fn tokenize(&self, text: &str, tokens: &mut Tokens) {
+        tokenize(text, &self.stemmer, tokens);
+    }
+
+    /// Calls `f` with every feature term of `text`, in a fixed order: word n-grams by size then
+    /// position, then character n-grams by word, size and position. A term may repeat (that is
+    /// its term frequency).
+    ///
+    /// ```
+    /// use rhetor::text::AnalyzerParams;
+    /// let analyzer = AnalyzerParams::default().check().unwrap().build();
+    /// let mut scratch = Default::default();
+    /// let mut terms = Vec::new();
+    /// analyzer.for_each_term("Taxes rise!", &mut scratch, |t, _| terms.push(t.to_string()));
+    /// assert_eq!(terms, ["tax", "rise", "!", "tax rise", "rise !"]);
+    /// ```
+    pub fn for_each_term(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        mut f: impl FnMut(&str, TermSource),
+    ) {
+        let params = &self.config.0;
+        self.tokenize(text, &mut scratch.tokens);
+        let toks = &scratch.tokens;
+        let n_tok = toks.len();
+        let (wmin, wmax) = params.word_ngrams;
+        for n in wmin..=wmax.min(n_tok) {
+            for first in 0..=(n_tok - n) {
+                let term = &mut scratch.term;
+                term.clear();
+                for i in first..first + n {
+                    if i > first {
+                        term.push(' ');
+                    }
+                    term.push_str(toks.norm(i));
+                }
+                f(
+                    term,
+                    TermSource {
+                        first,
+                        last: first + n - 1,
+                    },
+                );
+            }
+        }
+        let Some((cmin, cmax)) = params.char_ngrams else {
+            return;
+        };
+        for (i, tok) in toks.tokens().iter().enumerate() {
+            if tok.kind != TokenKind::Word {
+                continue;
+            }
+            // Like scikit-learn's `char_wb`: the word padded with one space on each side; a
+            // padded word shorter than n yields itself once.
+            let chars = &mut scratch.chars;
+            chars.clear();
+            chars.push(' ');
+            chars.extend(toks.lower(i).chars());
+            chars.push(' ');
+            let source = TermSource { first: i, last: i };
+            for n in cmin..=cmax {
+                let windows = if chars.len() <= n {
+                    1
+                } else {
+                    chars.len() - n + 1
+                };
+                for start in 0..windows {
+                    let term = &mut scratch.term;
+                    term.clear();
+                    term.push(CHAR_GRAM_PREFIX);
+                    term.extend(&chars[start..(start + n).min(chars.len())]);
+                    f(term, source);
+                }
+                if chars.len() <= n {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A term as a person reads it: character n-grams lose their internal prefix and are shown
+/// between brackets with `_` for the word boundary (`[_tax]`).
+pub fn display_term(term: &str) -> String {
+    match term.strip_prefix(CHAR_GRAM_PREFIX) {
+        Some(gram) => format!("[{}]", gram.replace(' ', "_")),
+        None => term.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(params: AnalyzerParams, text: &str) -> Vec<String> {
+        let analyzer = params.check().unwrap().build();
+        let mut out = Vec::new();
+        analyzer.for_each_term(text, &mut Scratch::default(), |t, _| {
+            out.push(display_term(t))
+        });
+        out
+    }
+
+    #[test]
+    fn word_ngram_table() {
+        let cases: &[((usize, usize), &str, &[&str])] = &[
+            ((1, 1), "", &[]),
+            ((1, 3), "a", &["a"]),
+            (
+                (1, 2),
+                "Cats chase mice",
+                &["cat", "chase", "mice", "cat chase", "chase mice"],
+            ),
+            (
+                (2, 3),
+                "one two three",
+                &["one two", "two three", "one two three"],
+            ),
+            ((3, 3), "one two", &[]),
+        ];
+        for (range, text, expected) in cases {
+            let params = AnalyzerParams {
+                word_ngrams: *range,
+                ..AnalyzerParams::default()
+            };
+            assert_eq!(
+                terms(params, text),
+                *expected,
+                "word n-grams {range:?} of {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn char_ngrams_match_sklearn_char_wb() {
+        // scikit-learn 1.9.1: TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3))
+        // .build_analyzer()("ab cde") gives these grams in this order per word.
+        let params = AnalyzerParams {
+            word_ngrams: (1, 1),
+            char_ngrams: Some((2, 3)),
+            language: Language::None,
+        };
+        assert_eq!(
+            terms(params, "ab cde"),
+            [
+                "ab", "cde", "[_a]", "[ab]", "[b_]", "[_ab]", "[ab_]", "[_c]", "[cd]", "[de]",
+                "[e_]", "[_cd]", "[cde]", "[de_]"
+            ]
+        );
+        let params = AnalyzerParams {
+            word_ngrams: (1, 1),
+            char_ngrams: Some((4, 5)),
+            language: Language::None,
+        };
+        // " a " is shorter than 4: yielded once, then the larger sizes are skipped.
+        assert_eq!(terms(params, "a"), ["a", "[_a_]"]);
+    }
+
+    #[test]
+    fn term_sources_point_at_tokens() {
+        let analyzer = AnalyzerParams::default().check().unwrap().build();
+        let mut got = Vec::new();
+        analyzer.for_each_term("big bad wolf", &mut Scratch::default(), |t, s| {
+            got.push((t.to_string(), s.first, s.last))
+        });
+        assert_eq!(got[3], ("big bad".to_string(), 0, 1));
+        assert_eq!(got[4], ("bad wolf".to_string(), 1, 2));
+    }
+
+    #[test]
+    fn bad_ranges_are_typed_errors() {
+        let cases = [
+            (
+                (0, 2),
+                None,
+                "word n-gram range must satisfy 1 <= min <= max (got min = 0, max = 2)",
+            ),
+            (
+                (3, 2),
+                None,
+                "word n-gram range must satisfy 1 <= min <= max (got min = 3, max = 2)",
+            ),
+            (
+                (1, 7),
+                None,
+                "word n-gram size 7 is larger than the supported maximum 6",
+            ),
+            (
+                (1, 1),
+                Some((5, 2)),
+                "char n-gram range must satisfy 1 <= min <= max (got min = 5, max = 2)",
+            ),
+            (
+                (1, 1),
+                Some((1, 11)),
+                "char n-gram size 11 is larger than the supported maximum 10",
+            ),
+        ];
+        for (word, chars, message) in cases {
+            let params = AnalyzerParams {
+                word_ngrams: word,
+                char_ngrams: chars,
+                language: Language::English,
+            };
+            let err = params.check().unwrap_err();
+            assert_eq!(err.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn analyzer_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Analyzer>();
+        assert_send_sync::<AnalyzerConfig>();
+    }
+}

@@ -1,0 +1,133 @@
+//! `rhetor eval`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::util::*;
+
+/// The documented JSON shape of `rhetor eval --format json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Report {
+    tasks: BTreeMap<String, Task>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Task {
+    kind: String,
+    n: usize,
+    micro_f1: f64,
+    macro_f1: f64,
+    accuracy: Option<f64>,
+    f_avg: Option<f64>,
+    labels: BTreeMap<String, Label>,
+    confusion: Option<BTreeMap<String, BTreeMap<String, usize>>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Label {
+    precision: f64,
+    recall: f64,
+    f1: f64,
+    support: usize,
+}
+
+fn eval_json(extra: &[&str]) -> Report {
+    let mut cmd = rhetor(["eval", "--format", "json", "-m"]);
+    cmd.arg(tiny_model())
+        .arg("corpus/examples.jsonl")
+        .args(extra);
+    let out = ok(cmd);
+    serde_json::from_slice(&out.stdout).expect("eval JSON has the documented shape")
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let r = eval_json(&[]);
+    let stance = &r.tasks["stance"];
+    assert_eq!((stance.kind.as_str(), stance.n), ("single", 72));
+    let acc = stance.accuracy.expect("single-label tasks report accuracy");
+    assert!(
+        (stance.micro_f1 - acc).abs() < 1e-12,
+        "micro-F1 equals accuracy for single-label"
+    );
+    assert!(
+        stance.f_avg.is_none(),
+        "no favor/against labels in this corpus"
+    );
+    let confusion = stance
+        .confusion
+        .as_ref()
+        .expect("single-label tasks report a confusion matrix");
+    let total: usize = confusion.values().flat_map(|row| row.values()).sum();
+    assert_eq!(total, 72);
+    let support: usize = stance.labels.values().map(|l| l.support).sum();
+    assert_eq!(support, 72);
+
+    let technique = &r.tasks["technique"];
+    assert_eq!(technique.kind, "multi");
+    assert_eq!(technique.n, 94, "every record carries a technique list");
+    assert!(technique.accuracy.is_none() && technique.confusion.is_none());
+    for (name, l) in technique.labels.iter().chain(&stance.labels) {
+        for v in [l.precision, l.recall, l.f1] {
+            assert!((0.0..=1.0).contains(&v), "{name}: {v}");
+        }
+    }
+    assert!((0.0..=1.0).contains(&technique.macro_f1));
+}
+
+#[test]
+fn text_report_reads_like_sklearn() {
+    let mut cmd = rhetor(["eval", "-m"]);
+    cmd.arg(tiny_model()).arg("corpus/examples.jsonl");
+    let text = stdout(&ok(cmd));
+    for needle in [
+        "task stance (single-label, n = 72)",
+        "precision     recall   f1-score    support",
+        "accuracy",
+        "macro avg",
+        "weighted avg",
+        "task technique (multi-label, n = 94)",
+        "micro avg",
+        "confusion (rows: gold, columns: predicted)",
+    ] {
+        assert_contains(&text, needle);
+    }
+}
+
+#[test]
+fn f_avg_appears_when_favor_and_against_exist() {
+    let dir = Dir::new();
+    let data = dir.write(
+        "stance.jsonl",
+        (0..24)
+            .map(|i| {
+                let label = ["favor", "against", "none"][i % 3];
+                let word = ["great", "terrible", "maybe"][i % 3];
+                format!("{{\"text\": \"this is {word} news number {i}\", \"labels\": {{\"stance\": \"{label}\"}}}}\n")
+            })
+            .collect::<String>(),
+    );
+    let model = dir.path("m.rhetor");
+    let mut cmd = rhetor(["train", "-q", "-o"]);
+    cmd.arg(&model).arg(&data).args(FAST);
+    ok(cmd);
+    let mut cmd = rhetor(["eval", "--format", "json", "-m"]);
+    cmd.arg(&model).arg(&data);
+    let r: Report = serde_json::from_slice(&ok(cmd).stdout).unwrap();
+    let t = &r.tasks["stance"];
+    let expected = (t.labels["favor"].f1 + t.labels["against"].f1) / 2.0;
+    assert!((t.f_avg.unwrap() - expected).abs() < 1e-12);
+}
+
+#[test]
+fn min_f1_sets_exit_status_one() {
+    let mut cmd = rhetor(["eval", "--min-f1", "1.01", "-m"]);
+    cmd.arg(tiny_model()).arg("corpus/examples.jsonl");
+    let err = fails(cmd, 1);
+    assert_contains(&err, "below --min-f1 1.01");
+    let mut cmd = rhetor(["eval", "--min-f1", "0", "-m"]);
+    cmd.arg(tiny_model()).arg("corpus/examples.jsonl");
+    ok(cmd);
+}

@@ -1,0 +1,203 @@
+//! `rhetor score`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::util::*;
+
+const ARTICLE: &str = "articles/harbour-herald-congestion-charge.txt";
+
+/// One `--format jsonl` row.
+#[derive(Debug, Deserialize)]
+struct Row {
+    doc: String,
+    id: Option<String>,
+    paragraph: usize,
+    start: usize,
+    end: usize,
+    labels: BTreeMap<String, Value>,
+    scores: BTreeMap<String, BTreeMap<String, f64>>,
+    #[serde(flatten)]
+    extra: BTreeMap<String, Value>,
+}
+
+fn rows(out: &std::process::Output) -> Vec<Row> {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSONL row {l:?}: {e}")))
+        .collect()
+}
+
+fn score(args: &[&str]) -> std::process::Output {
+    let mut cmd = rhetor(["score", "-m"]);
+    cmd.arg(tiny_model()).args(args);
+    ok(cmd)
+}
+
+#[test]
+fn one_row_per_paragraph_with_spans_into_the_article() {
+    let path = corpus(ARTICLE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let out = score(&["--format", "jsonl", path.to_str().unwrap()]);
+    let rows = rows(&out);
+    let expected: Vec<&str> = text
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    assert_eq!(rows.len(), expected.len());
+    for (i, (row, para)) in rows.iter().zip(&expected).enumerate() {
+        assert_eq!(row.paragraph, i);
+        assert_eq!(&text[row.start..row.end], *para, "row {i}");
+        assert_eq!(row.doc, path.display().to_string());
+        // stance: one label, scores summing to one; frame and technique: lists.
+        assert!(row.labels["stance"].is_string());
+        let total: f64 = row.scores["stance"].values().sum();
+        assert!((total - 1.0).abs() < 1e-3, "stance scores sum to {total}");
+        assert!(row.labels["technique"].is_array() && row.labels["frame"].is_array());
+        assert_eq!(row.scores["technique"].len(), 23);
+        for p in row.scores.values().flat_map(|m| m.values()) {
+            assert!((0.0..=1.0).contains(p));
+        }
+        // Predicted multi-labels are the ones at or above their threshold: at least present in scores.
+        for l in row.labels["frame"].as_array().unwrap() {
+            assert!(row.scores["frame"].contains_key(l.as_str().unwrap()));
+        }
+    }
+}
+
+#[test]
+fn jsonl_input_passes_fields_through() {
+    let out = score(&[
+        "--input",
+        "jsonl",
+        "--format",
+        "jsonl",
+        "corpus/examples.jsonl",
+    ]);
+    let rows = rows(&out);
+    assert_eq!(
+        rows.len(),
+        94,
+        "every record of examples.jsonl is one paragraph"
+    );
+    let first = rows
+        .iter()
+        .find(|r| r.id.as_deref() == Some("harbour-herald-congestion-charge:0"))
+        .expect("the headline of the Harbour Herald article");
+    assert_eq!(first.doc, "harbour-herald-congestion-charge");
+    assert_eq!(
+        first.extra["outlet"],
+        Value::String("The Harbour Herald".into())
+    );
+    assert_eq!(first.extra["role"], Value::String("headline".into()));
+    assert!(
+        !first.extra.contains_key("text"),
+        "text only with --with-text"
+    );
+}
+
+#[test]
+fn table_and_csv_formats() {
+    let article = corpus(ARTICLE);
+    let table = stdout(&score(&[article.to_str().unwrap()]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_contains(lines[0], "doc");
+    assert_contains(lines[0], "stance");
+    assert_eq!(lines.len(), 1 + 12, "header and 12 paragraphs");
+
+    let csv = stdout(&score(&[
+        "--format",
+        "csv",
+        "--with-text",
+        article.to_str().unwrap(),
+    ]));
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    assert_eq!(
+        &header[..6],
+        ["doc", "id", "paragraph", "start", "end", "frame"]
+    );
+    assert!(header.contains(&"technique:loaded_language"));
+    assert_eq!(*header.last().unwrap(), "text");
+    assert_eq!(csv.lines().count(), 13);
+}
+
+#[test]
+fn reads_standard_input_and_crlf() {
+    let mut cmd = rhetor(["score", "--format", "jsonl", "-m"]);
+    cmd.arg(tiny_model()).arg("-");
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"A headline\r\n\r\nFirst paragraph,\r\nsecond line.\r\n\r\n\r\nLast one!")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let rows = rows(&out);
+    let spans: Vec<(usize, usize, usize)> =
+        rows.iter().map(|r| (r.paragraph, r.start, r.end)).collect();
+    assert_eq!(spans, [(0, 0, 10), (1, 14, 44), (2, 50, 59)]);
+    assert_eq!(rows[0].doc, "<stdin>");
+}
+
+#[test]
+fn output_is_the_same_with_one_or_two_threads() {
+    let run = |threads: &str| {
+        let mut cmd = rhetor(["score", "--format", "jsonl", "--threads", threads, "-m"]);
+        cmd.arg(tiny_model());
+        for f in std::fs::read_dir(corpus("articles")).unwrap() {
+            cmd.arg(f.unwrap().path());
+        }
+        stdout(&ok(cmd))
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert!(!one.is_empty());
+    assert!(one == two, "scores differ between 1 and 2 threads");
+}
+
+#[test]
+fn embedded_default_model_scores_without_flags() {
+    let mut cmd = rhetor(["score", "--format", "jsonl"]);
+    cmd.arg(corpus(ARTICLE));
+    let rows = rows(&ok(cmd));
+    assert_eq!(rows.len(), 12);
+    for task in ["technique", "frame", "stance"] {
+        assert!(
+            rows[0].labels.contains_key(task),
+            "default model has a `{task}` head"
+        );
+    }
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    // `rhetor score ... | head -1`: the reader goes away; rhetor exits 0 without an error message.
+    let mut cmd = rhetor(["score", "--format", "jsonl", "-m"]);
+    cmd.arg(tiny_model());
+    for _ in 0..200 {
+        cmd.arg(corpus(ARTICLE));
+    }
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

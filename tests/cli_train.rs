@@ -1,0 +1,144 @@
+//! `rhetor train`.
+
+use crate::util::*;
+use rhetor::corpus::TaskKind;
+use rhetor::model::{HeadBody, Model};
+
+#[test]
+fn trains_a_head_per_task_in_the_labels() {
+    let model = Model::load(tiny_model()).unwrap();
+    let heads: Vec<(&str, TaskKind, usize)> = model
+        .heads()
+        .iter()
+        .map(|h| (h.task.as_str(), h.kind(), h.labels.len()))
+        .collect();
+    // corpus/train.jsonl labels 3 stances, 15 frames and 23 techniques.
+    assert_eq!(
+        heads,
+        [
+            ("frame", TaskKind::Multi, 15),
+            ("stance", TaskKind::Single, 3),
+            ("technique", TaskKind::Multi, 23)
+        ]
+    );
+    let meta = &model.data().meta;
+    assert_eq!(meta.n_train_records, 89);
+    assert_eq!(meta.train_files.len(), 1);
+    assert_eq!(meta.train_files[0].records, 89);
+    assert_eq!(meta.train_files[0].sha256.len(), 64);
+    assert_eq!(meta.settings.folds, 3);
+    assert!(meta.thresholds_from.starts_with("cross-validation"));
+    for h in model.heads() {
+        if let HeadBody::Multi { thresholds, .. } = &h.body {
+            assert!(
+                thresholds.iter().all(|t| *t > 0.0 && *t <= 1.0),
+                "{}: {thresholds:?}",
+                h.task
+            );
+        }
+    }
+}
+
+#[test]
+fn task_flag_restricts_the_heads_and_dev_tunes_thresholds() {
+    let dir = Dir::new();
+    let model = dir.path("m.rhetor");
+    let mut cmd = rhetor([
+        "train",
+        "corpus/train.jsonl",
+        "--task",
+        "stance",
+        "--task",
+        "frame",
+    ]);
+    cmd.args(["--dev", "corpus/examples.jsonl", "-q", "-o"])
+        .arg(&model)
+        .args(FAST);
+    ok(cmd);
+    let m = Model::load(&model).unwrap();
+    let tasks: Vec<&str> = m.heads().iter().map(|h| h.task.as_str()).collect();
+    assert_eq!(tasks, ["stance", "frame"], "heads in the order asked for");
+    let meta = &m.data().meta;
+    assert_eq!(meta.thresholds_from, "dev");
+    let dev = meta.dev_metrics().expect("dev metrics stored");
+    assert_eq!(
+        dev.tasks["stance"].n, 72,
+        "72 body paragraphs carry a stance"
+    );
+    assert!(dev.tasks.contains_key("frame"));
+}
+
+#[test]
+fn same_data_and_seed_give_the_same_model_bytes() {
+    let dir = Dir::new();
+    let a = dir.path("a.rhetor");
+    let b = dir.path("b.rhetor");
+    for (path, threads) in [(&a, "1"), (&b, "2")] {
+        let mut cmd = rhetor([
+            "train",
+            "corpus/train.jsonl",
+            "-q",
+            "--threads",
+            threads,
+            "-o",
+        ]);
+        cmd.arg(path).args(FAST);
+        ok(cmd);
+    }
+    let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    assert!(a == b, "models trained with 1 and 2 threads differ");
+}
+
+#[test]
+fn unknown_task_is_a_clear_error() {
+    let dir = Dir::new();
+    let mut cmd = rhetor([
+        "train",
+        "corpus/train.jsonl",
+        "--task",
+        "sentiment",
+        "-q",
+        "-o",
+    ]);
+    cmd.arg(dir.path("m.rhetor"));
+    let err = fails(cmd, 2);
+    assert_contains(
+        &err,
+        "task `sentiment` is not in the training labels (found: frame, stance, technique)",
+    );
+    assert!(!dir.path("m.rhetor").exists());
+}
+
+#[test]
+fn bad_settings_are_rejected_before_reading_data() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--word-ngrams", "3-1"],
+            "word n-gram range must satisfy 1 <= min <= max (got min = 3, max = 1)",
+        ),
+        (
+            &["--min-df", "0"],
+            "min_df must be a count >= 1 or a fraction in (0, 1] (got 0)",
+        ),
+        (
+            &["--folds", "1"],
+            "cross-validation needs at least 2 folds (got 1)",
+        ),
+        (&["--c=-1"], "C must be a finite number > 0 (got -1)"),
+        (
+            &["--features-per-head", "0"],
+            "features per head must be at least 1",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut cmd = rhetor([
+            "train",
+            "does-not-exist.jsonl",
+            "-o",
+            "/nonexistent/m.rhetor",
+        ]);
+        cmd.args(*args);
+        let err = fails(cmd, 2);
+        assert_contains(&err, message);
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the library's public API and the `rhetor` binary, on the project's own
+//! corpus (`corpus/`). None of them needs `../shared`.
+
+mod util;
+
+mod cli_errors;
+mod cli_eval;
+mod cli_score;
+mod cli_train;
+mod model_file;
