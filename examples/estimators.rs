@@ -116,7 +116,7 @@ fn main() {
     let estimators = [
         (Estimator::default(), "C = 1, tol 1e-3"),
         (
-            Estimator::Ftrl {
+            Estimator::LinfaFtrl {
                 alpha: 0.1,
                 beta: 1.0,
                 l1: 0.0,
@@ -126,7 +126,7 @@ fn main() {
             "alpha 0.1, l2 1, 3 epochs",
         ),
         (
-            Estimator::Ftrl {
+            Estimator::LinfaFtrl {
                 alpha: 0.5,
                 beta: 1.0,
                 l1: 0.0,

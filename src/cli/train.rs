@@ -28,10 +28,13 @@ fn parse_range(s: &str) -> Result<(usize, usize), String> {
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum EstimatorName {
-    /// linfa-logistic (L-BFGS logistic regression).
+    /// Logistic regression by dual coordinate descent on sparse rows (rhetor's, in linfa's
+    /// framework; fast).
     Logistic,
-    /// linfa-ftrl (FTRL-Proximal, online).
-    Ftrl,
+    /// linfa-logistic: L-BFGS logistic regression on dense selected features (slow).
+    LinfaLogistic,
+    /// linfa-ftrl: FTRL-Proximal, online, on dense selected features.
+    LinfaFtrl,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -92,10 +95,16 @@ pub struct Args {
     /// multi-label heads (single-label heads search --c-grid).
     #[arg(long = "c", default_value_t = 1.0)]
     c: f32,
-    /// L-BFGS iteration limit.
+    /// logistic: stopping tolerance on the dual projected gradient.
+    #[arg(long, default_value_t = 0.1)]
+    eps: f32,
+    /// logistic: passes over the data at most.
+    #[arg(long, default_value_t = 1000)]
+    max_epochs: usize,
+    /// linfa-logistic: L-BFGS iteration limit.
     #[arg(long, default_value_t = 100)]
     max_iter: u64,
-    /// L-BFGS tolerance on the gradient of the mean loss.
+    /// linfa-logistic: tolerance on the gradient of the mean loss.
     #[arg(long, default_value_t = 1e-3)]
     tol: f32,
     /// Values of C for single-label heads, chosen by cross-validation on the training data
@@ -105,13 +114,13 @@ pub struct Args {
     /// What the C search maximises.
     #[arg(long, value_enum, default_value = "macro-f1")]
     select_metric: MetricName,
-    /// FTRL learning-rate scale.
+    /// linfa-ftrl: learning-rate scale.
     #[arg(long, default_value_t = 0.1)]
     ftrl_alpha: f32,
-    /// FTRL L2 strength.
+    /// linfa-ftrl: L2 strength.
     #[arg(long, default_value_t = 1.0)]
     ftrl_l2: f32,
-    /// FTRL passes over the data.
+    /// linfa-ftrl: passes over the data.
     #[arg(long, default_value_t = 3)]
     epochs: usize,
     /// Class weighting.
@@ -158,10 +167,15 @@ pub fn run(a: Args) -> Result<Outcome> {
     let estimator = match a.estimator {
         EstimatorName::Logistic => Estimator::Logistic {
             c: a.c,
+            eps: a.eps,
+            max_epochs: a.max_epochs,
+        },
+        EstimatorName::LinfaLogistic => Estimator::LinfaLogistic {
+            c: a.c,
             max_iter: a.max_iter,
             tol: a.tol,
         },
-        EstimatorName::Ftrl => Estimator::Ftrl {
+        EstimatorName::LinfaFtrl => Estimator::LinfaFtrl {
             alpha: a.ftrl_alpha,
             beta: 1.0,
             l1: 0.0,
@@ -267,17 +281,20 @@ pub fn run(a: Args) -> Result<Outcome> {
                             format!(", {} per-target models", per_target.len())
                         }
                     );
-                    if !hm.c_search.is_empty() {
-                        let cells: Vec<String> = hm
-                            .c_search
-                            .iter()
-                            .map(|(c, f)| format!("C={c}: {f:.4}"))
-                            .collect();
+                    if !hm.search.is_empty() {
+                        eprintln!("      cross-validated {}:", meta.settings.select_metric.name());
+                        for sp in &hm.search {
+                            eprintln!(
+                                "        C = {:<5} per-target models {:<3}  {:.4}",
+                                sp.c,
+                                if sp.per_target { "yes" } else { "no" },
+                                sp.score
+                            );
+                        }
                         eprintln!(
-                            "      cross-validated {}  {}  -> C = {}",
-                            meta.settings.select_metric.name(),
-                            cells.join("  "),
-                            hm.c.unwrap_or(f32::NAN)
+                            "      chosen: C = {}, {} per-target models",
+                            hm.c.unwrap_or(f32::NAN),
+                            per_target.len()
                         );
                     }
                 }

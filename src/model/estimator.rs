@@ -11,12 +11,20 @@
 //! | linfa-ftrl, alpha 0.1, l2 1, 3 epochs | 0.346 | 38 s |
 //! | linfa-bayes MultinomialNb, alpha 1 | 0.220 | 10 s |
 //!
-//! linfa-logistic's L-BFGS logistic regression is the default: the most accurate, faster than
-//! FTRL here (linfa-ftrl updates every feature on every row), deterministic, the same objective
-//! as scikit-learn's `LogisticRegression` (linfa's `alpha` = 1 / C), and its scores are
-//! probabilities. linfa-ftrl is offered as the online alternative (no intercept, so a constant
-//! column is added). MultinomialNb is far behind on these multi-label sets and linfa-bayes 0.8.1
-//! prints its internal state to stderr on every fit (a stray `dbg!`), so it is not offered.
+//! Of linfa's estimators, linfa-logistic's L-BFGS logistic regression is the most accurate,
+//! faster than FTRL here (linfa-ftrl updates every feature on every row), deterministic, the
+//! same objective as scikit-learn's `LogisticRegression` (linfa's `alpha` = 1 / C), and its
+//! scores are probabilities. MultinomialNb is far behind on these multi-label sets and
+//! linfa-bayes 0.8.1 prints its internal state to stderr on every fit (a stray `dbg!`), so it is
+//! not offered. linfa-ftrl is offered as the online alternative (no intercept, so a constant
+//! column is added).
+//!
+//! All of linfa's solvers need dense matrices, which is what makes them slow on text. The
+//! default estimator is therefore rhetor's own [`Estimator::Logistic`]: the same L2 logistic
+//! regression solved by dual coordinate descent directly on sparse rows (`dcd.rs`), which
+//! implements linfa's `Fit` / `Predict` traits over linfa's `Dataset` and agrees with
+//! linfa-logistic in the tests. It takes class weights as sample weights; the dense linfa
+//! estimators take no weights, so for them weights are realised by repeating rows.
 //!
 //! linfa 0.8.1's binary `LogisticRegression` calls the *more frequent* class "positive"
 //! (rust-ml/linfa#393): the copied weights are negated when the positive class is `false`, so a
@@ -32,15 +40,26 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 use serde::{Deserialize, Serialize};
 
+use super::dcd::{DcdLogisticParams, SparseRows};
 use super::linear::{Link, SparseLinear, ABSENT_CLASS_LOGIT};
 use crate::features::CsrMatrix;
 
 /// The estimator used for every head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Estimator {
-    /// linfa-logistic: L2-regularised logistic regression fitted by L-BFGS (softmax for
-    /// single-label heads, one binary model per label for multi-label heads).
+    /// rhetor's L2-regularised logistic regression by dual coordinate descent on sparse rows
+    /// (one binary model per label; one-vs-rest for single-label heads). The default.
     Logistic {
+        /// Inverse regularisation strength, as scikit-learn's `C`.
+        c: f32,
+        /// Stopping tolerance on the dual projected gradient.
+        eps: f32,
+        /// Passes over the rows at most.
+        max_epochs: usize,
+    },
+    /// linfa-logistic: L2-regularised logistic regression fitted by L-BFGS on dense matrices
+    /// (softmax for single-label heads, one binary model per label for multi-label heads).
+    LinfaLogistic {
         /// Inverse regularisation strength, as scikit-learn's `C` (linfa's `alpha` = 1 / C).
         c: f32,
         /// L-BFGS iteration limit.
@@ -51,7 +70,7 @@ pub enum Estimator {
     },
     /// linfa-ftrl: FTRL-Proximal logistic regression, one pass over the rows per epoch
     /// (one-vs-rest for single-label heads).
-    Ftrl {
+    LinfaFtrl {
         /// Learning-rate scale.
         alpha: f32,
         /// Learning-rate smoothing.
@@ -69,8 +88,8 @@ impl Default for Estimator {
     fn default() -> Self {
         Estimator::Logistic {
             c: 1.0,
-            max_iter: 100,
-            tol: 1e-3,
+            eps: 0.1,
+            max_epochs: 1000,
         }
     }
 }
@@ -85,22 +104,25 @@ impl Estimator {
                 Err(format!("{name} must be a finite number > 0 (got {v})"))
             }
         };
-        let non_negative = |name: &str, v: f32| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(())
+        let at_least_one = |name: &str, v: usize| {
+            if v == 0 {
+                Err(format!("{name} must be at least 1"))
             } else {
-                Err(format!("{name} must be a finite number >= 0 (got {v})"))
+                Ok(())
             }
         };
         match *self {
-            Estimator::Logistic { c, max_iter, tol } => {
+            Estimator::Logistic { c, eps, max_epochs } => {
+                positive("C", c)?;
+                positive("eps", eps)?;
+                at_least_one("max_epochs", max_epochs)?;
+            }
+            Estimator::LinfaLogistic { c, max_iter, tol } => {
                 positive("C", c)?;
                 positive("tolerance", tol)?;
-                if max_iter == 0 {
-                    return Err("max_iter must be at least 1".into());
-                }
+                at_least_one("max_iter", max_iter as usize)?;
             }
-            Estimator::Ftrl {
+            Estimator::LinfaFtrl {
                 alpha,
                 beta,
                 l1,
@@ -108,68 +130,99 @@ impl Estimator {
                 epochs,
             } => {
                 positive("ftrl alpha", alpha)?;
-                non_negative("ftrl beta", beta)?;
+                if !(beta.is_finite() && beta >= 0.0) {
+                    return Err(format!(
+                        "ftrl beta must be a finite number >= 0 (got {beta})"
+                    ));
+                }
                 for (name, v) in [("ftrl l1", l1), ("ftrl l2", l2)] {
                     if !(0.0..=1.0).contains(&v) {
                         return Err(format!("{name} must be in [0, 1] (got {v})"));
                     }
                 }
-                if epochs == 0 {
-                    return Err("epochs must be at least 1".into());
-                }
+                at_least_one("epochs", epochs)?;
             }
         }
         Ok(())
     }
 
-    /// The same estimator with another C (logistic only; other estimators are returned as
-    /// they are).
-    pub fn with_c(&self, c: f32) -> Estimator {
-        match self {
-            Estimator::Logistic { max_iter, tol, .. } => Estimator::Logistic {
-                c,
-                max_iter: *max_iter,
-                tol: *tol,
-            },
-            other => other.clone(),
+    /// The estimator's C, if it has one.
+    pub fn c(&self) -> Option<f32> {
+        match *self {
+            Estimator::Logistic { c, .. } | Estimator::LinfaLogistic { c, .. } => Some(c),
+            Estimator::LinfaFtrl { .. } => None,
         }
     }
 
-    /// A short name: `logistic` or `ftrl`.
+    /// The same estimator with another C (estimators without a C are returned as they are).
+    pub fn with_c(&self, c: f32) -> Estimator {
+        let mut e = self.clone();
+        match &mut e {
+            Estimator::Logistic { c: old, .. } | Estimator::LinfaLogistic { c: old, .. } => {
+                *old = c
+            }
+            Estimator::LinfaFtrl { .. } => {}
+        }
+        e
+    }
+
+    /// The name used on the command line.
     pub fn name(&self) -> &'static str {
         match self {
             Estimator::Logistic { .. } => "logistic",
-            Estimator::Ftrl { .. } => "ftrl",
+            Estimator::LinfaLogistic { .. } => "linfa-logistic",
+            Estimator::LinfaFtrl { .. } => "linfa-ftrl",
         }
     }
 }
 
-/// Training rows for one model: which rows of the head's matrix, how often each counts (class
-/// weights are realised by repeating rows, since linfa's solvers take no sample weights), and
-/// the selected features.
+/// Training rows for one model: which rows of the head's matrix, each row's sample weight
+/// (its class weight), and the selected features.
 pub(crate) struct Design<'a> {
     pub x: &'a CsrMatrix,
-    /// Rows of `x`, each repeated as often as its weight.
+    /// Rows of `x`.
     pub rows: Vec<usize>,
+    /// Sample weight of each row (1 when classes are not weighted).
+    pub weights: Vec<f32>,
     /// Selected global feature ids, increasing.
     pub features: Vec<u32>,
 }
 
+/// Largest number of times one row is repeated to realise a weight for the dense estimators
+/// (bounds memory for very rare classes).
+const MAX_REPEAT: usize = 64;
+
 impl Design<'_> {
-    /// The dense, column-major matrix of the selected features (linfa's solvers are 2–3× faster
-    /// on column-major data), with an optional trailing column of ones.
-    fn dense(&self, bias_column: bool) -> Array2<f32> {
-        let k = self.features.len() + usize::from(bias_column);
-        let mut local = std::collections::HashMap::with_capacity(self.features.len());
-        for (i, &f) in self.features.iter().enumerate() {
-            local.insert(f, i);
+    /// For the dense linfa estimators, which take no weights: positions in `rows` repeated in
+    /// proportion to their weights (the lightest weight counts once), and the factor by which
+    /// the regularisation must grow so that the objective keeps scikit-learn's scale.
+    fn repeated(&self) -> (Vec<usize>, f32) {
+        let min = self.weights.iter().copied().fold(f32::INFINITY, f32::min);
+        let mut out = Vec::with_capacity(self.rows.len());
+        for (i, &w) in self.weights.iter().enumerate() {
+            let r = ((w / min).round() as usize).clamp(1, MAX_REPEAT);
+            out.extend(std::iter::repeat_n(i, r));
         }
-        let mut m = Array2::<f32>::zeros((self.rows.len(), k).f());
-        for (i, &r) in self.rows.iter().enumerate() {
-            let (ids, vals) = self.x.row(r);
-            for (id, &v) in ids.iter().zip(vals) {
-                if let Some(&j) = local.get(id) {
-                    m[[i, j]] = v;
+        // Weighted objective: Σ w_i loss_i ≈ min · Σ repeated loss, so alpha grows by 1 / min.
+        (out, 1.0 / min)
+    }
+
+    /// The dense, column-major matrix of the selected features for the given positions in
+    /// `rows` (linfa's solvers are 2–3× faster on column-major data), with an optional trailing
+    /// column of ones.
+    fn dense(&self, positions: &[usize], bias_column: bool) -> Array2<f32> {
+        let k = self.features.len() + usize::from(bias_column);
+        let mut local = vec![u32::MAX; self.x.n_cols()];
+        for (i, &f) in self.features.iter().enumerate() {
+            local[f as usize] = i as u32;
+        }
+        let mut m = Array2::<f32>::zeros((positions.len(), k).f());
+        for (i, &p) in positions.iter().enumerate() {
+            let (ids, vals) = self.x.row(self.rows[p]);
+            for (&id, &v) in ids.iter().zip(vals) {
+                let j = local[id as usize];
+                if j != u32::MAX {
+                    m[[i, j as usize]] = v;
                 }
             }
             if bias_column {
@@ -185,55 +238,69 @@ fn linfa_error(e: impl std::fmt::Display) -> String {
 }
 
 /// Fits a binary model; the output is P(`y` is true). `y` is aligned with `design.rows`.
-/// `scale` multiplies the regularisation so that repeated rows do not weaken it.
 pub(crate) fn fit_binary(
     est: &Estimator,
     design: &Design,
     y: &[bool],
-    scale: f32,
     seed: u64,
 ) -> Result<SparseLinear, String> {
     debug_assert_eq!(design.rows.len(), y.len());
     let k = design.features.len();
-    match *est {
-        Estimator::Logistic { c, max_iter, tol } => {
-            let x = design.dense(false);
-            let ds = DatasetBase::new(x.view(), Array1::from(y.to_vec()));
+    let (weights, intercept) = match *est {
+        Estimator::Logistic { c, eps, max_epochs } => {
+            let rows = SparseRows::select(design.x, &design.rows, &design.features);
+            let ds = DatasetBase::new(rows, Array1::from(y.to_vec()))
+                .with_weights(Array1::from(design.weights.clone()));
+            let model = DcdLogisticParams::new()
+                .c(f64::from(c))
+                .eps(f64::from(eps))
+                .max_epochs(max_epochs)
+                .seed(seed)
+                .check()
+                .map_err(linfa_error)?
+                .fit(&ds)
+                .map_err(linfa_error)?;
+            (model.weights, model.intercept)
+        }
+        Estimator::LinfaLogistic { c, max_iter, tol } => {
+            let (positions, scale) = design.repeated();
+            let x = design.dense(&positions, false);
+            let yr: Vec<bool> = positions.iter().map(|&p| y[p]).collect();
+            let ds = DatasetBase::new(x.view(), Array1::from(yr));
             let model = LogisticRegression::default()
                 .alpha(scale / c)
                 .max_iterations(max_iter)
-                .gradient_tolerance(tol * design.rows.len() as f32)
+                .gradient_tolerance(tol * positions.len() as f32)
                 .fit(&ds)
                 .map_err(linfa_error)?;
             // linfa 0.8.1 calls the more frequent class positive (#393).
             let sign = if model.labels().pos.class { 1.0 } else { -1.0 };
-            Ok(SparseLinear {
-                features: design.features.clone(),
-                weights: model.params().iter().map(|w| sign * w).collect(),
-                intercepts: vec![sign * model.intercept()],
-                link: Link::Sigmoid,
-            })
+            (
+                model.params().iter().map(|w| sign * w).collect(),
+                sign * model.intercept(),
+            )
         }
-        Estimator::Ftrl {
+        Estimator::LinfaFtrl {
             alpha,
             beta,
             l1,
             l2,
             epochs,
         } => {
-            let x = design.dense(true);
-            // linfa-ftrl's l1 / l2 are ratios in [0, 1], applied per update: they are not
-            // rescaled for repeated rows.
-            let _ = scale;
-            let w = fit_ftrl(x.view(), y, alpha, beta, l1, l2, epochs, seed)?;
-            Ok(SparseLinear {
-                features: design.features.clone(),
-                weights: w[..k].to_vec(),
-                intercepts: vec![w[k]],
-                link: Link::Sigmoid,
-            })
+            // linfa-ftrl's l1 / l2 are ratios in [0, 1] applied per update: not rescaled.
+            let (positions, _) = design.repeated();
+            let x = design.dense(&positions, true);
+            let yr: Vec<bool> = positions.iter().map(|&p| y[p]).collect();
+            let w = fit_ftrl(x.view(), &yr, alpha, beta, l1, l2, epochs, seed)?;
+            (w[..k].to_vec(), w[k])
         }
-    }
+    };
+    Ok(SparseLinear {
+        features: design.features.clone(),
+        weights,
+        intercepts: vec![intercept],
+        link: Link::Sigmoid,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -277,22 +344,23 @@ pub(crate) fn fit_multiclass(
     design: &Design,
     y: &[usize],
     n_classes: usize,
-    scale: f32,
     seed: u64,
 ) -> Result<SparseLinear, String> {
     let k = design.features.len();
-    match *est {
-        Estimator::Logistic { c, max_iter, tol } => {
-            let x = design.dense(false);
-            let ds = DatasetBase::new(x.view(), Array1::from(y.to_vec()));
+    let mut weights = vec![0.0f32; k * n_classes];
+    let mut intercepts = vec![ABSENT_CLASS_LOGIT; n_classes];
+    let link = match *est {
+        Estimator::LinfaLogistic { c, max_iter, tol } => {
+            let (positions, scale) = design.repeated();
+            let x = design.dense(&positions, false);
+            let yr: Vec<usize> = positions.iter().map(|&p| y[p]).collect();
+            let ds = DatasetBase::new(x.view(), Array1::from(yr));
             let model = MultiLogisticRegression::default()
                 .alpha(scale / c)
                 .max_iterations(max_iter)
-                .gradient_tolerance(tol * design.rows.len() as f32)
+                .gradient_tolerance(tol * positions.len() as f32)
                 .fit(&ds)
                 .map_err(linfa_error)?;
-            let mut weights = vec![0.0f32; k * n_classes];
-            let mut intercepts = vec![ABSENT_CLASS_LOGIT; n_classes];
             let params = model.params();
             for (col, &class) in model.classes().iter().enumerate() {
                 intercepts[class] = model.intercept()[col];
@@ -300,35 +368,30 @@ pub(crate) fn fit_multiclass(
                     weights[i * n_classes + class] = params[[i, col]];
                 }
             }
-            Ok(SparseLinear {
-                features: design.features.clone(),
-                weights,
-                intercepts,
-                link: Link::Softmax,
-            })
+            Link::Softmax
         }
-        Estimator::Ftrl { .. } => {
-            let mut weights = vec![0.0f32; k * n_classes];
-            let mut intercepts = vec![ABSENT_CLASS_LOGIT; n_classes];
+        Estimator::Logistic { .. } | Estimator::LinfaFtrl { .. } => {
+            // One-vs-rest binary models, probabilities rescaled to sum to one.
             for class in 0..n_classes {
                 let yc: Vec<bool> = y.iter().map(|&c| c == class).collect();
                 if !yc.iter().any(|&b| b) {
                     continue;
                 }
-                let m = fit_binary(est, design, &yc, scale, seed.wrapping_add(class as u64))?;
+                let m = fit_binary(est, design, &yc, seed.wrapping_add(class as u64))?;
                 intercepts[class] = m.intercepts[0];
                 for i in 0..k {
                     weights[i * n_classes + class] = m.weights[i];
                 }
             }
-            Ok(SparseLinear {
-                features: design.features.clone(),
-                weights,
-                intercepts,
-                link: Link::NormalizedSigmoid,
-            })
+            Link::NormalizedSigmoid
         }
-    }
+    };
+    Ok(SparseLinear {
+        features: design.features.clone(),
+        weights,
+        intercepts,
+        link,
+    })
 }
 
 #[cfg(test)]
@@ -360,27 +423,38 @@ mod tests {
         (CsrMatrix::from_rows(7, &rows), y)
     }
 
+    const LINFA: Estimator = Estimator::LinfaLogistic {
+        c: 1.0,
+        max_iter: 100,
+        tol: 1e-3,
+    };
+
     /// linfa's own settings for the rows of `design`, as `fit_binary` derives them.
     fn linfa_settings(design: &Design) -> (f32, u64, f32) {
-        let Estimator::Logistic { c, max_iter, tol } = Estimator::default() else {
+        let Estimator::LinfaLogistic { c, max_iter, tol } = LINFA else {
             unreachable!()
         };
         (1.0 / c, max_iter, tol * design.rows.len() as f32)
     }
 
+    fn design(x: &CsrMatrix, features: Vec<u32>) -> Design<'_> {
+        Design {
+            x,
+            rows: (0..x.n_rows()).collect(),
+            weights: vec![1.0; x.n_rows()],
+            features,
+        }
+    }
+
     #[test]
     fn sparse_scores_equal_linfa_predict() {
         let (x, y) = toy();
-        let design = Design {
-            x: &x,
-            rows: (0..x.n_rows()).collect(),
-            features: vec![0, 1, 3, 4, 6],
-        };
-        let est = Estimator::default();
-        let sparse = fit_binary(&est, &design, &y, 1.0, 0).unwrap();
+        let design = design(&x, vec![0, 1, 3, 4, 6]);
+        let sparse = fit_binary(&LINFA, &design, &y, 0).unwrap();
 
         // linfa's own model on the same dense rows.
-        let dense = design.dense(false);
+        let all: Vec<usize> = (0..x.n_rows()).collect();
+        let dense = design.dense(&all, false);
         let ds = DatasetBase::new(dense.view(), Array1::from(y.clone()));
         let (alpha, max_iter, tol) = linfa_settings(&design);
         let linfa_model = LogisticRegression::default()
@@ -416,17 +490,14 @@ mod tests {
             .enumerate()
             .map(|(i, &p)| if p { 2 } else { i % 2 })
             .collect();
-        let design = Design {
-            x: &x,
-            rows: (0..x.n_rows()).collect(),
-            features: vec![0, 1, 2, 3, 4, 5, 6],
-        };
-        let sparse = fit_multiclass(&Estimator::default(), &design, &classes, 4, 1.0, 0).unwrap();
+        let design = design(&x, vec![0, 1, 2, 3, 4, 5, 6]);
+        let sparse = fit_multiclass(&LINFA, &design, &classes, 4, 0).unwrap();
         assert_eq!(
             sparse.intercepts[3], ABSENT_CLASS_LOGIT,
             "class 3 never seen"
         );
-        let dense = design.dense(false);
+        let all: Vec<usize> = (0..x.n_rows()).collect();
+        let dense = design.dense(&all, false);
         let ds = DatasetBase::new(dense.view(), Array1::from(classes.clone()));
         let (alpha, max_iter, tol) = linfa_settings(&design);
         let linfa_model = MultiLogisticRegression::default()
@@ -449,21 +520,49 @@ mod tests {
     }
 
     #[test]
+    fn default_estimator_learns_the_toy_with_weights() {
+        let (x, y) = toy();
+        let mut d = design(&x, vec![0, 1, 2, 3, 4, 5, 6]);
+        d.weights = y.iter().map(|&p| if p { 4.0 } else { 1.0 }).collect();
+        let m = fit_binary(&Estimator::default(), &d, &y, 0).unwrap();
+        let mut out = Vec::new();
+        for (r, &truth) in y.iter().enumerate() {
+            let (ids, vals) = x.row(r);
+            m.logits(ids, vals, &mut out);
+            assert_eq!(out[0] > 0.0, truth, "row {r}");
+        }
+    }
+
+    #[test]
+    fn repeated_rows_follow_weights() {
+        let (x, _) = toy();
+        let mut d = design(&x, vec![0]);
+        d.rows = vec![5, 6, 7];
+        d.weights = vec![0.5, 1.5, 1000.0];
+        let (positions, scale) = d.repeated();
+        assert_eq!(
+            positions,
+            [0, 1, 1, 1, 2]
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(2, 63))
+                .collect::<Vec<_>>()
+        );
+        assert!((scale - 2.0).abs() < 1e-6);
+    }
+
+    #[test]
     fn ftrl_learns_the_toy() {
         let (x, y) = toy();
-        let design = Design {
-            x: &x,
-            rows: (0..x.n_rows()).collect(),
-            features: vec![0, 1, 2, 3, 4, 5, 6],
-        };
-        let est = Estimator::Ftrl {
+        let design = design(&x, vec![0, 1, 2, 3, 4, 5, 6]);
+        let est = Estimator::LinfaFtrl {
             alpha: 0.5,
             beta: 1.0,
             l1: 0.0,
             l2: 0.1,
             epochs: 20,
         };
-        let m = fit_binary(&est, &design, &y, 1.0, 7).unwrap();
+        let m = fit_binary(&est, &design, &y, 7).unwrap();
         let mut out = Vec::new();
         let mut correct = 0;
         for (r, &truth) in y.iter().enumerate() {
@@ -480,13 +579,21 @@ mod tests {
             (
                 Estimator::Logistic {
                     c: 0.0,
-                    max_iter: 10,
-                    tol: 1e-4,
+                    eps: 0.1,
+                    max_epochs: 10,
                 },
                 "C must be a finite number > 0 (got 0)",
             ),
             (
                 Estimator::Logistic {
+                    c: 1.0,
+                    eps: 0.1,
+                    max_epochs: 0,
+                },
+                "max_epochs must be at least 1",
+            ),
+            (
+                Estimator::LinfaLogistic {
                     c: 1.0,
                     max_iter: 0,
                     tol: 1e-4,
@@ -494,7 +601,7 @@ mod tests {
                 "max_iter must be at least 1",
             ),
             (
-                Estimator::Ftrl {
+                Estimator::LinfaFtrl {
                     alpha: 1.0,
                     beta: -1.0,
                     l1: 0.0,
@@ -504,7 +611,7 @@ mod tests {
                 "ftrl beta must be a finite number >= 0 (got -1)",
             ),
             (
-                Estimator::Ftrl {
+                Estimator::LinfaFtrl {
                     alpha: 1.0,
                     beta: 1.0,
                     l1: 0.0,

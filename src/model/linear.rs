@@ -91,6 +91,43 @@ impl SparseLinear {
     }
 }
 
+/// A model's weights laid out over the whole vocabulary, for scoring many rows: each row costs
+/// one lookup per non-zero value instead of a merge with the model's feature list.
+#[derive(Debug, Clone)]
+pub(crate) struct DenseWeights {
+    n_out: usize,
+    weights: Vec<f32>,
+    intercepts: Vec<f32>,
+}
+
+impl DenseWeights {
+    pub(crate) fn new(m: &SparseLinear, n_features: usize) -> Self {
+        let n_out = m.n_outputs();
+        let mut weights = vec![0.0f32; n_features * n_out];
+        for (i, &f) in m.features.iter().enumerate() {
+            let at = f as usize * n_out;
+            weights[at..at + n_out].copy_from_slice(&m.weights[i * n_out..(i + 1) * n_out]);
+        }
+        DenseWeights {
+            n_out,
+            weights,
+            intercepts: m.intercepts.clone(),
+        }
+    }
+
+    /// Logits of one sparse row; the same values as [`SparseLinear::logits`].
+    pub(crate) fn logits(&self, ids: &[u32], values: &[f32], out: &mut Vec<f32>) {
+        out.clear();
+        out.extend_from_slice(&self.intercepts);
+        for (&f, &v) in ids.iter().zip(values) {
+            let at = f as usize * self.n_out;
+            for (o, w) in out.iter_mut().zip(&self.weights[at..at + self.n_out]) {
+                *o += w * v;
+            }
+        }
+    }
+}
+
 /// Turns logits into probabilities in place, according to `link`.
 pub fn apply_link(link: Link, logits: &mut [f32]) {
     match link {
@@ -142,6 +179,11 @@ mod tests {
         assert_eq!(out, [0.1 + 2.0 + 1.0, 0.2 + 0.0 + 1.0]);
         m.logits(&[], &[], &mut out);
         assert_eq!(out, [0.1, 0.2]);
+        let dense = DenseWeights::new(&m, 10);
+        let mut d = Vec::new();
+        m.logits(&[0, 4, 7, 9], &[9.0, 1.0, 2.0, 9.0], &mut out);
+        dense.logits(&[0, 4, 7, 9], &[9.0, 1.0, 2.0, 9.0], &mut d);
+        assert_eq!(out, d);
     }
 
     #[test]

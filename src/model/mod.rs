@@ -6,18 +6,20 @@
 //! gathered into one inverted index, feature → (output, weight), so that scoring a paragraph is
 //! one pass over its non-zero TF-IDF values for all heads at once.
 
+mod dcd;
 mod estimator;
 mod file;
 mod linear;
 mod select;
 mod train;
 
+pub use dcd::{DcdError, DcdLogisticParams, DcdLogisticValidParams, FittedDcdLogistic, SparseRows};
 pub use estimator::Estimator;
 pub use file::{MODEL_FORMAT_VERSION, MODEL_MAGIC};
 pub use linear::{apply_link, sigmoid, Link, SparseLinear, ABSENT_CLASS_LOGIT};
 pub use select::{chi2, top_k};
 pub use train::{
-    best_threshold, train, tune_thresholds, ClassWeight, DataFileInfo, HeadMeta, SelectMetric,
+    best_threshold, train, tune_thresholds, ClassWeight, DataFileInfo, HeadMeta, SearchPoint, SelectMetric,
     TrainParams, TrainReport, TrainingMeta, ValidTrainParams,
 };
 

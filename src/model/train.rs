@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::estimator::{fit_binary, fit_multiclass, Design, Estimator};
-use super::linear::{sigmoid, Link, SparseLinear};
+use super::linear::{sigmoid, DenseWeights, Link, SparseLinear};
 use super::select::{chi2, top_k};
 use super::{normalize_target, Head, HeadBody, Model, ModelData};
 use crate::corpus::{discover_tasks, LabelValue, Record, TaskInfo, TaskKind};
@@ -76,10 +76,6 @@ impl SelectMetric {
         }
     }
 }
-
-/// Largest number of times one record is repeated to realise a class weight (bounds memory for
-/// single-label tasks with very rare classes).
-const MAX_REPEAT: usize = 64;
 
 /// Training settings.
 ///
@@ -245,9 +241,9 @@ pub struct HeadMeta {
     pub targets: Vec<String>,
     /// For multi-label heads: the out-of-fold (or dev) F1 each label's threshold reached.
     pub threshold_f1: Vec<f32>,
-    /// For single-label heads: (C, cross-validated selection measure) of each candidate C;
-    /// empty when there was no search.
-    pub c_search: Vec<(f32, f64)>,
+    /// For single-label heads: the cross-validated selection measure of each candidate
+    /// setting; empty when there was no search.
+    pub search: Vec<SearchPoint>,
     /// The C the head was fitted with (logistic estimator).
     pub c: Option<f32>,
 }
@@ -280,6 +276,17 @@ impl TrainingMeta {
             .as_deref()
             .and_then(|j| serde_json::from_str(j).ok())
     }
+}
+
+/// One candidate setting of a single-label head and its cross-validated score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SearchPoint {
+    /// C (the estimator's C when it has none to search).
+    pub c: f32,
+    /// Whether stance targets with enough records had their own models.
+    pub per_target: bool,
+    /// Cross-validated selection measure.
+    pub score: f64,
 }
 
 /// What happened during training, for the person who asked.
@@ -316,68 +323,42 @@ fn folds_by_document(docs: &[&str], k: usize, seed: u64) -> Vec<usize> {
     docs.iter().map(|d| fold_of[d]).collect()
 }
 
-/// Rows repeated to realise class weights, with the regularisation scale that keeps the
-/// objective equal to scikit-learn's weighted one (see [`fit_binary`]).
-fn weighted_rows(
-    rows: &[usize],
-    class_of: &[usize],
-    n_classes: usize,
-    cw: ClassWeight,
-) -> (Vec<usize>, Vec<usize>, f32) {
-    let mut counts = vec![0usize; n_classes];
-    for &c in class_of {
-        counts[c] += 1;
-    }
-    let repeat: Vec<usize> = match cw {
-        ClassWeight::None => vec![1; n_classes],
+/// Per-row weights: scikit-learn's "balanced" class weights `n / (k · n_c)` (k: classes present),
+/// or 1 for every row.
+fn class_weights(class_of: &[usize], n_classes: usize, cw: ClassWeight) -> Vec<f32> {
+    match cw {
+        ClassWeight::None => vec![1.0; class_of.len()],
         ClassWeight::Balanced => {
-            let max = counts.iter().copied().max().unwrap_or(1).max(1);
-            counts
+            let mut counts = vec![0usize; n_classes];
+            for &c in class_of {
+                counts[c] += 1;
+            }
+            let present = counts.iter().filter(|&&c| c > 0).count().max(1);
+            let n = class_of.len() as f64;
+            class_of
                 .iter()
-                .map(|&c| {
-                    if c == 0 {
-                        1
-                    } else {
-                        ((max as f64 / c as f64).round() as usize).clamp(1, MAX_REPEAT)
-                    }
-                })
+                .map(|&c| (n / (present as f64 * counts[c] as f64)) as f32)
                 .collect()
         }
-    };
-    let mut out_rows = Vec::new();
-    let mut out_class = Vec::new();
-    for (&r, &c) in rows.iter().zip(class_of) {
-        for _ in 0..repeat[c] {
-            out_rows.push(r);
-            out_class.push(c);
-        }
     }
-    // scikit-learn's balanced weights sum to n; the repeated rows sum to n_eff.
-    let scale = out_rows.len() as f32 / rows.len().max(1) as f32;
-    (out_rows, out_class, scale)
 }
 
-/// The design (repeated rows, selected features) for rows `rows` with classes `class_of`.
+/// The design (rows, class weights, chi-square-selected features) for rows `rows` with
+/// classes `class_of`.
 fn design<'a>(
     x: &'a CsrMatrix,
     rows: &[usize],
     class_of: &[usize],
     n_classes: usize,
     params: &TrainParams,
-) -> (Design<'a>, Vec<usize>, f32) {
+) -> Design<'a> {
     let scores = chi2(x, rows, class_of, n_classes);
-    let features = top_k(&scores, params.features_per_head);
-    let (rep_rows, rep_class, scale) =
-        weighted_rows(rows, class_of, n_classes, params.class_weight);
-    (
-        Design {
-            x,
-            rows: rep_rows,
-            features,
-        },
-        rep_class,
-        scale,
-    )
+    Design {
+        x,
+        rows: rows.to_vec(),
+        weights: class_weights(class_of, n_classes, params.class_weight),
+        features: top_k(&scores, params.features_per_head),
+    }
 }
 
 /// The threshold that maximises F1 over (probability, is positive) pairs, and that F1.
@@ -531,9 +512,10 @@ fn single_groups(
     task: &TaskData,
     subset: &[usize],
     params: &TrainParams,
+    per_target: bool,
 ) -> Vec<(Option<String>, Vec<usize>)> {
     let mut groups = vec![(None, subset.to_vec())];
-    if params.min_target_records == 0 {
+    if !per_target || params.min_target_records == 0 {
         return groups;
     }
     let mut by_target: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -553,23 +535,25 @@ fn single_groups(
     groups
 }
 
-/// Fits a single-label head (general model and per-target models) on the task rows `subset`.
+/// Fits a single-label head (general model, and per-target models when `per_target`) on the
+/// task rows `subset`.
 fn fit_single(
     task: &TaskData,
     x: &CsrMatrix,
     params: &TrainParams,
     est: &Estimator,
     subset: &[usize],
+    per_target: bool,
 ) -> Result<HeadBody, Error> {
     let n_classes = task.labels.len();
-    let groups = single_groups(task, subset, params);
+    let groups = single_groups(task, subset, params, per_target);
     let fitted: Vec<SparseLinear> = groups
         .par_iter()
         .map(|(_, idx)| {
             let rows: Vec<usize> = idx.iter().map(|&i| task.rows[i]).collect();
             let classes: Vec<usize> = idx.iter().map(|&i| task.gold[i][0]).collect();
-            let (d, rep_class, scale) = design(x, &rows, &classes, n_classes, params);
-            fit_multiclass(est, &d, &rep_class, n_classes, scale, params.seed)
+            let d = design(x, &rows, &classes, n_classes, params);
+            fit_multiclass(est, &d, &classes, n_classes, params.seed)
                 .map_err(|m| estimator_error(&task.info.name, m))
         })
         .collect::<Result<_, _>>()?;
@@ -586,31 +570,44 @@ fn fit_single(
     })
 }
 
-/// The class a single-label head predicts for task row `i`.
-fn predict_single(
-    body: &HeadBody,
-    task: &TaskData,
-    x: &CsrMatrix,
-    i: usize,
-    logits: &mut Vec<f32>,
-) -> usize {
-    let HeadBody::Single {
-        general,
-        per_target,
-    } = body
-    else {
-        unreachable!("single-label heads only");
-    };
-    let model = task.targets[i]
-        .as_deref()
-        .and_then(|t| per_target.iter().find(|(pt, _)| pt == t))
-        .map_or(general, |(_, m)| m);
-    let (ids, vals) = x.row(task.rows[i]);
-    model.logits(ids, vals, logits);
-    logits
-        .iter()
-        .enumerate()
-        .fold(0, |b, (c, z)| if *z > logits[b] { c } else { b })
+/// A single-label head ready to predict many rows: dense weights of its general and
+/// per-target models.
+struct SinglePredictor {
+    general: DenseWeights,
+    per_target: Vec<(String, DenseWeights)>,
+}
+
+impl SinglePredictor {
+    fn new(body: &HeadBody, n_features: usize) -> Self {
+        let HeadBody::Single {
+            general,
+            per_target,
+        } = body
+        else {
+            unreachable!("single-label heads only");
+        };
+        SinglePredictor {
+            general: DenseWeights::new(general, n_features),
+            per_target: per_target
+                .iter()
+                .map(|(t, m)| (t.clone(), DenseWeights::new(m, n_features)))
+                .collect(),
+        }
+    }
+
+    /// The class predicted for task row `i`.
+    fn predict(&self, task: &TaskData, x: &CsrMatrix, i: usize, logits: &mut Vec<f32>) -> usize {
+        let model = task.targets[i]
+            .as_deref()
+            .and_then(|t| self.per_target.iter().find(|(pt, _)| pt == t))
+            .map_or(&self.general, |(_, m)| m);
+        let (ids, vals) = x.row(task.rows[i]);
+        model.logits(ids, vals, logits);
+        logits
+            .iter()
+            .enumerate()
+            .fold(0, |b, (c, z)| if *z > logits[b] { c } else { b })
+    }
 }
 
 /// The selection measure of predicted class indices against the task's gold classes.
@@ -633,74 +630,95 @@ fn selection_score(task: &TaskData, predicted: &[usize], metric: SelectMetric) -
     metric.of(&outcomes.report())
 }
 
-/// Trains a single-label head. With the logistic estimator and more than one value in
-/// `c_grid`, C is chosen first by cross-validation over the training rows (folds grouped by
-/// document, `select_metric` of the out-of-fold predictions; ties go to the smaller C).
-type SingleFit = (HeadBody, Vec<String>, Vec<(f32, f64)>, Option<f32>);
+/// Trains a single-label head. The candidate settings are every C of `c_grid` (when the
+/// estimator has a C) crossed with per-target models on or off (when some stance target has
+/// `min_target_records` records); with more than one candidate, each is scored by
+/// cross-validation over the training rows (folds grouped by document, `select_metric` of the
+/// out-of-fold predictions) and the best is fitted on all rows. Ties go to the earlier
+/// candidate: the smaller C, and no per-target models.
+type SingleFit = (HeadBody, Vec<String>, Vec<SearchPoint>, Option<f32>);
 
 fn train_single(task: &TaskData, x: &CsrMatrix, params: &TrainParams) -> Result<SingleFit, Error> {
-    if params.select_metric == SelectMetric::FAvg
-        && params.c_grid.len() > 1
-        && !(task.labels.iter().any(|l| l == "favor") && task.labels.iter().any(|l| l == "against"))
-    {
-        return Err(TrainError::Untrainable {
-            task: task.info.name.clone(),
-            reason: "selection by F_avg needs the labels `favor` and `against`".into(),
-        }
-        .into());
-    }
     let all: Vec<usize> = (0..task.rows.len()).collect();
-    let mut est = params.estimator.clone();
+    let c_values: Vec<f32> = match params.estimator.c() {
+        Some(c) if params.c_grid.is_empty() => vec![c],
+        Some(_) => params.c_grid.clone(),
+        None => vec![f32::NAN],
+    };
+    let target_options: &[bool] = if single_groups(task, &all, params, true).len() > 1 {
+        &[false, true]
+    } else {
+        &[false]
+    };
+    let candidates: Vec<(f32, bool)> = c_values
+        .iter()
+        .flat_map(|&c| target_options.iter().map(move |&t| (c, t)))
+        .collect();
+    let estimator_for = |c: f32| {
+        if c.is_nan() {
+            params.estimator.clone()
+        } else {
+            params.estimator.with_c(c)
+        }
+    };
     let mut search = Vec::new();
-    if let Estimator::Logistic { c: chosen, .. } = &mut est {
-        if params.c_grid.len() > 1 {
-            let folds = folds_by_document(&task.docs, params.folds, params.seed);
-            let jobs: Vec<(f32, usize)> = params
-                .c_grid
-                .iter()
-                .flat_map(|&c| (0..params.folds).map(move |f| (c, f)))
-                .collect();
-            let results: Vec<Vec<(usize, usize)>> = jobs
-                .par_iter()
-                .map(|&(c, f)| {
-                    let (train_idx, held): (Vec<usize>, Vec<usize>) =
-                        all.iter().partition(|&&i| folds[i] != f);
-                    let body =
-                        fit_single(task, x, params, &params.estimator.with_c(c), &train_idx)?;
-                    let mut logits = Vec::new();
-                    Ok(held
-                        .iter()
-                        .map(|&i| (i, predict_single(&body, task, x, i, &mut logits)))
-                        .collect())
-                })
-                .collect::<Result<_, Error>>()?;
-            for &c in &params.c_grid {
-                let mut predicted = vec![0usize; all.len()];
-                for (&(jc, _), preds) in jobs.iter().zip(&results) {
-                    if jc == c {
-                        for &(i, p) in preds {
-                            predicted[i] = p;
-                        }
+    let mut chosen = candidates[0];
+    if candidates.len() > 1 {
+        if params.select_metric == SelectMetric::FAvg
+            && !(task.labels.iter().any(|l| l == "favor") && task.labels.iter().any(|l| l == "against"))
+        {
+            return Err(TrainError::Untrainable {
+                task: task.info.name.clone(),
+                reason: "selection by F_avg needs the labels `favor` and `against`".into(),
+            }
+            .into());
+        }
+        let folds = folds_by_document(&task.docs, params.folds, params.seed);
+        let jobs: Vec<(usize, usize)> = (0..candidates.len())
+            .flat_map(|k| (0..params.folds).map(move |f| (k, f)))
+            .collect();
+        let results: Vec<Vec<(usize, usize)>> = jobs
+            .par_iter()
+            .map(|&(k, f)| {
+                let (c, per_target) = candidates[k];
+                let (train_idx, held): (Vec<usize>, Vec<usize>) =
+                    all.iter().partition(|&&i| folds[i] != f);
+                let body = fit_single(task, x, params, &estimator_for(c), &train_idx, per_target)?;
+                let predictor = SinglePredictor::new(&body, x.n_cols());
+                let mut logits = Vec::new();
+                Ok(held
+                    .iter()
+                    .map(|&i| (i, predictor.predict(task, x, i, &mut logits)))
+                    .collect())
+            })
+            .collect::<Result<_, Error>>()?;
+        for (k, &(c, per_target)) in candidates.iter().enumerate() {
+            let mut predicted = vec![0usize; all.len()];
+            for (&(jk, _), preds) in jobs.iter().zip(&results) {
+                if jk == k {
+                    for &(i, p) in preds {
+                        predicted[i] = p;
                     }
                 }
-                search.push((c, selection_score(task, &predicted, params.select_metric)));
             }
-            let best = search
-                .iter()
-                .fold(search[0], |b, &s| if s.1 > b.1 + 1e-12 { s } else { b });
-            *chosen = best.0;
+            search.push(SearchPoint {
+                c,
+                per_target,
+                score: selection_score(task, &predicted, params.select_metric),
+            });
         }
+        let best = search
+            .iter()
+            .fold(search[0], |b, &s| if s.score > b.score + 1e-12 { s } else { b });
+        chosen = (best.c, best.per_target);
     }
-    let body = fit_single(task, x, params, &est, &all)?;
+    let est = estimator_for(chosen.0);
+    let body = fit_single(task, x, params, &est, &all, chosen.1)?;
     let HeadBody::Single { per_target, .. } = &body else {
         unreachable!()
     };
     let targets = per_target.iter().map(|(t, _)| t.clone()).collect();
-    let c = match est {
-        Estimator::Logistic { c, .. } => Some(c),
-        Estimator::Ftrl { .. } => None,
-    };
-    Ok((body, targets, search, c))
+    Ok((body, targets, search, est.c()))
 }
 
 /// One binary fit of a multi-label head: the final model (`fold = None`) or a fold's model,
@@ -737,13 +755,12 @@ fn fit_label(
         ));
     }
     let rows: Vec<usize> = rows_idx.iter().map(|&i| task.rows[i]).collect();
-    let (d, rep_class, scale) = design(x, &rows, &class_of, 2, params);
-    let y: Vec<bool> = rep_class.iter().map(|&c| c == 1).collect();
+    let d = design(x, &rows, &class_of, 2, params);
+    let y: Vec<bool> = class_of.iter().map(|&c| c == 1).collect();
     fit_binary(
         &params.estimator,
         &d,
         &y,
-        scale,
         params.seed.wrapping_add(label as u64),
     )
     .map_err(|m| estimator_error(&task.info.name, m))
@@ -778,15 +795,16 @@ fn train_multi(
                 Some(f) => (0..n).partition(|&i| folds[i] != f),
             };
             let model = fit_label(task, x, params, job.label, &train_idx)?;
-            let mut logits = Vec::new();
-            let scores = held
-                .iter()
-                .map(|&i| {
+            let mut scores = Vec::with_capacity(held.len());
+            if !held.is_empty() {
+                let dense = DenseWeights::new(&model, x.n_cols());
+                let mut logits = Vec::new();
+                for &i in &held {
                     let (ids, vals) = x.row(task.rows[i]);
-                    model.logits(ids, vals, &mut logits);
-                    (i, sigmoid(logits[0]))
-                })
-                .collect();
+                    dense.logits(ids, vals, &mut logits);
+                    scores.push((i, sigmoid(logits[0])));
+                }
+            }
             Ok((model, scores))
         })
         .collect::<Result<_, Error>>()?;
@@ -963,15 +981,12 @@ pub fn train(
             data.rows.len(),
             data.labels.len()
         ));
-        let mut c_search = Vec::new();
-        let mut chosen_c = match p.estimator {
-            Estimator::Logistic { c, .. } => Some(c),
-            Estimator::Ftrl { .. } => None,
-        };
+        let mut search = Vec::new();
+        let mut chosen_c = p.estimator.c();
         let (body, targets, threshold_f1) = match info.kind {
             TaskKind::Single => {
-                let (body, targets, search, c) = train_single(&data, &x, p)?;
-                c_search = search;
+                let (body, targets, points, c) = train_single(&data, &x, p)?;
+                search = points;
                 chosen_c = c;
                 (body, targets, Vec::new())
             }
@@ -1014,7 +1029,7 @@ pub fn train(
             label_counts: info.label_counts.clone(),
             targets,
             threshold_f1,
-            c_search,
+            search,
             c: chosen_c,
         });
         report
@@ -1188,13 +1203,14 @@ mod tests {
     }
 
     #[test]
-    fn balanced_weights_repeat_the_rare_class() {
-        let (rows, class, scale) =
-            weighted_rows(&[10, 11, 12, 13], &[0, 0, 0, 1], 2, ClassWeight::Balanced);
-        assert_eq!(rows, [10, 11, 12, 13, 13, 13]);
-        assert_eq!(class, [0, 0, 0, 1, 1, 1]);
-        assert!((scale - 1.5).abs() < 1e-6);
-        let (rows, _, scale) = weighted_rows(&[1, 2], &[0, 1], 2, ClassWeight::None);
-        assert_eq!((rows, scale), (vec![1, 2], 1.0));
+    fn balanced_weights_match_sklearn() {
+        // sklearn.utils.class_weight.compute_class_weight("balanced", classes=[0, 1],
+        // y=[0, 0, 0, 1]) = [0.6667, 2.0]
+        let w = class_weights(&[0, 0, 0, 1], 2, ClassWeight::Balanced);
+        assert_eq!(w, [4.0 / 6.0, 4.0 / 6.0, 4.0 / 6.0, 2.0]);
+        // A class absent from the rows does not count among the classes.
+        let w = class_weights(&[0, 2, 2, 2], 3, ClassWeight::Balanced);
+        assert_eq!(w, [2.0, 4.0 / 6.0, 4.0 / 6.0, 4.0 / 6.0]);
+        assert_eq!(class_weights(&[0, 1], 2, ClassWeight::None), [1.0, 1.0]);
     }
 }
