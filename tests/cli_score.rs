@@ -201,3 +201,65 @@ fn closed_stdout_ends_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+fn examples_jsonl() -> String {
+    std::fs::read_to_string(corpus("examples.jsonl")).unwrap()
+}
+
+#[test]
+fn a_bad_line_mid_stream_stops_after_the_whole_lines_before_it() {
+    let dir = Dir::new();
+    let good = examples_jsonl();
+    let input = dir.write("mixed.jsonl", format!("{good}{{\"text\": 5}}\n{good}"));
+    let mut cmd = rhetor(["score", "--input", "jsonl", "--format", "jsonl", "-m"]);
+    cmd.arg(tiny_model()).arg(&input);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_contains(&err, &format!("{}:95: `text` must be a string, found a number", input.display()));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.is_empty() || text.ends_with('\n'), "whole lines only");
+    for line in text.lines() {
+        serde_json::from_str::<Value>(line).expect("every line written is whole JSON");
+    }
+
+    let mut cmd = rhetor(["score", "--input", "jsonl", "--format", "jsonl", "--skip-bad", "-m"]);
+    cmd.arg(tiny_model()).arg(&input);
+    let out = ok(cmd);
+    assert_eq!(stdout(&out).lines().count(), 2 * 94);
+    assert_contains(&String::from_utf8_lossy(&out.stderr), "skipped 1 malformed line(s)");
+}
+
+#[test]
+fn interrupted_runs_end_on_a_whole_line() {
+    let dir = Dir::new();
+    let good = examples_jsonl();
+    let big = dir.write("big.jsonl", good.repeat(2000));
+    let mut cmd = rhetor(["score", "--input", "jsonl", "--format", "jsonl", "--threads", "1", "-m"]);
+    cmd.arg(tiny_model()).arg(&big);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Read until some output has arrived, then interrupt.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = vec![0u8; 4096];
+    use std::io::Read;
+    stdout.read_exact(&mut head).unwrap();
+    // SAFETY: sending a signal to our own child process.
+    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(sent, 0, "SIGINT sent");
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    head.extend(rest);
+    let text = String::from_utf8(head).unwrap();
+    let lines = text.lines().count();
+    assert!(lines < 2000 * 94, "the run was interrupted before the end ({lines} lines)");
+    assert_eq!(status.code(), Some(130));
+    assert!(text.ends_with('\n'), "the output ends on a whole line");
+    for line in text.lines() {
+        serde_json::from_str::<Value>(line).expect("every line is whole JSON");
+    }
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_contains(&err, "interrupted after");
+}

@@ -1,7 +1,7 @@
 //! Command-line front end: argument parsing, dispatch, error reporting and exit codes.
 //!
 //! Exit codes: 0 success (also when the reader of our output goes away, as `| head` does),
-//! 1 when `eval --min-f1` is not reached, 2 for any error.
+//! 1 when `eval --min-f1` is not reached, 2 for any error, 130 when interrupted.
 
 mod eval;
 mod output;
@@ -17,7 +17,8 @@ use clap::{Parser, Subcommand};
 use rhetor::model::Model;
 
 const AFTER_HELP: &str = "\
-Exit status: 0 on success, 1 when `eval --min-f1` is not reached, 2 on error.
+Exit status: 0 on success, 1 when `eval --min-f1` is not reached, 2 on error, 130 when
+interrupted (the output then ends on a whole line).
 
 Examples:
   rhetor score corpus/articles/harbour-herald-congestion-charge.txt
@@ -46,6 +47,8 @@ enum Command {
 pub(crate) enum Outcome {
     Success,
     BelowTarget,
+    /// Stopped by Ctrl-C or SIGTERM after writing whole lines.
+    Interrupted,
 }
 
 pub fn main() -> ExitCode {
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::BelowTarget) => ExitCode::from(1),
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let _ = writeln!(io::stderr(), "rhetor: error: {err:#}");

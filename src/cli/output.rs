@@ -1,21 +1,15 @@
-//! Rendering of paragraph rows: aligned table, JSONL and CSV.
+//! Rendering scored paragraphs: aligned table, JSONL and CSV.
+//!
+//! Rows are formatted into byte buffers by the parallel stage of `rhetor score`; the writer only
+//! concatenates them, so output is the same whatever the number of threads. JSON is written by
+//! hand (label names are escaped once, up front) because formatting is a large share of the time
+//! of a scoring run.
 
-use std::io::{self, Write};
+use std::io::Write;
 
+use rhetor::corpus::TaskKind;
 use rhetor::model::{Head, TaskScores};
-use serde_json::{Map, Value};
-
-/// One scored paragraph.
-pub struct ParagraphRow<'a> {
-    pub doc: &'a str,
-    pub id: Option<&'a str>,
-    pub extra: Option<&'a Map<String, Value>>,
-    pub paragraph: usize,
-    pub start: usize,
-    pub end: usize,
-    pub text: &'a str,
-    pub scores: &'a [TaskScores],
-}
+use serde_json::value::RawValue;
 
 /// Output formats of `rhetor score`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,187 +22,354 @@ pub enum Format {
     Csv,
 }
 
-/// Probabilities are printed with four decimals everywhere, so output is stable.
-fn round4(p: f32) -> f64 {
-    (f64::from(p) * 10_000.0).round() / 10_000.0
+/// One scored paragraph.
+pub struct ParagraphRow<'a> {
+    pub doc: &'a str,
+    pub id: Option<&'a str>,
+    /// Input fields to carry through (JSONL input), raw.
+    pub fields: &'a [(String, Box<RawValue>)],
+    pub paragraph: usize,
+    pub start: usize,
+    pub end: usize,
+    pub text: &'a str,
+    pub scores: &'a [TaskScores],
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// Keys that rhetor writes itself; input fields of these names are not carried through.
+const OWN_KEYS: [&str; 8] = [
+    "doc",
+    "id",
+    "paragraph",
+    "start",
+    "end",
+    "labels",
+    "scores",
+    "text",
+];
+
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
+}
+
+/// `p` rounded to four decimals, written as serde_json writes that f64 (`0.0`, `0.5`, `0.1234`).
+fn json_prob(out: &mut Vec<u8>, p: f32) {
+    let v = (f64::from(p) * 10_000.0).round().clamp(0.0, 10_000.0) as u32;
+    match v {
+        0 => out.extend_from_slice(b"0.0"),
+        10_000 => out.extend_from_slice(b"1.0"),
+        _ => {
+            let digits = [
+                b'0' + (v / 1000) as u8,
+                b'0' + (v / 100 % 10) as u8,
+                b'0' + (v / 10 % 10) as u8,
+                b'0' + (v % 10) as u8,
+            ];
+            let len = 4 - digits.iter().rev().take_while(|&&d| d == b'0').count();
+            out.extend_from_slice(b"0.");
+            out.extend_from_slice(&digits[..len]);
+        }
     }
 }
 
-/// Writes rows in one of the formats.
-pub struct RowWriter<'h, W: Write> {
-    out: W,
-    format: Format,
-    heads: &'h [Head],
-    with_text: bool,
-    table_rows: Vec<Vec<String>>,
+/// `p` with exactly four decimals (`0.1230`), for CSV.
+fn fixed_prob(out: &mut Vec<u8>, p: f32) {
+    let v = (f64::from(p) * 10_000.0).round().clamp(0.0, 10_000.0) as u32;
+    let _ = write!(out, "{}.{:04}", v / 10_000, v % 10_000);
 }
 
-impl<'h, W: Write> RowWriter<'h, W> {
-    pub fn new(out: W, format: Format, heads: &'h [Head], with_text: bool) -> io::Result<Self> {
-        let mut w = RowWriter {
-            out,
+fn csv_field(out: &mut Vec<u8>, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// Pre-rendered names of one head.
+struct HeadNames {
+    /// `"task":`
+    key: Vec<u8>,
+    /// `"label"` per label.
+    labels: Vec<Vec<u8>>,
+}
+
+/// Formats rows; `Sync`, shared by the threads that score.
+pub struct RowFormatter<'h> {
+    format: Format,
+    heads: &'h [Head],
+    names: Vec<HeadNames>,
+    with_text: bool,
+}
+
+impl<'h> RowFormatter<'h> {
+    pub fn new(format: Format, heads: &'h [Head], with_text: bool) -> Self {
+        let names = heads
+            .iter()
+            .map(|h| {
+                let mut key = Vec::new();
+                json_str(&mut key, &h.task);
+                key.push(b':');
+                let labels = h
+                    .labels
+                    .iter()
+                    .map(|l| {
+                        let mut v = Vec::new();
+                        json_str(&mut v, l);
+                        v
+                    })
+                    .collect();
+                HeadNames { key, labels }
+            })
+            .collect();
+        RowFormatter {
             format,
             heads,
+            names,
             with_text,
-            table_rows: Vec::new(),
-        };
-        match format {
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The first line of the output (CSV header; the table header), if any.
+    pub fn header(&self) -> Vec<String> {
+        match self.format {
             Format::Csv => {
                 let mut cols: Vec<String> = ["doc", "id", "paragraph", "start", "end"]
                     .iter()
                     .map(|s| s.to_string())
                     .collect();
-                for h in heads {
+                for h in self.heads {
                     cols.push(h.task.clone());
-                    for l in &h.labels {
-                        cols.push(format!("{}:{}", h.task, l));
-                    }
+                    cols.extend(h.labels.iter().map(|l| format!("{}:{}", h.task, l)));
                 }
-                if with_text {
+                if self.with_text {
                     cols.push("text".into());
                 }
-                let line: Vec<String> = cols.iter().map(|c| csv_field(c)).collect();
-                writeln!(w.out, "{}", line.join(","))?;
+                cols
             }
             Format::Table => {
-                let mut header = vec!["doc".to_string(), "¶".into(), "span".into()];
-                header.extend(heads.iter().map(|h| h.task.clone()));
-                if with_text {
-                    header.push("text".into());
+                let mut cols = vec!["doc".to_string(), "¶".into(), "span".into()];
+                cols.extend(self.heads.iter().map(|h| h.task.clone()));
+                if self.with_text {
+                    cols.push("text".into());
                 }
-                w.table_rows.push(header);
+                cols
             }
-            Format::Jsonl => {}
+            Format::Jsonl => Vec::new(),
         }
-        Ok(w)
     }
 
-    fn predicted(head: &Head, s: &TaskScores) -> Vec<String> {
-        s.predicted
-            .iter()
-            .map(|&i| head.labels[i].clone())
-            .collect()
-    }
-
-    pub fn write(&mut self, row: &ParagraphRow) -> io::Result<()> {
+    /// Appends one JSONL or CSV line for `row` to `out`.
+    pub fn write_line(&self, out: &mut Vec<u8>, row: &ParagraphRow) {
         match self.format {
-            Format::Jsonl => {
-                let mut obj = row.extra.cloned().unwrap_or_default();
-                obj.insert("doc".into(), row.doc.into());
-                if let Some(id) = row.id {
-                    obj.insert("id".into(), id.into());
-                }
-                obj.insert("paragraph".into(), row.paragraph.into());
-                obj.insert("start".into(), row.start.into());
-                obj.insert("end".into(), row.end.into());
-                let mut labels = Map::new();
-                let mut scores = Map::new();
-                for (h, s) in self.heads.iter().zip(row.scores) {
-                    let pred = Self::predicted(h, s);
-                    let value: Value = match h.kind() {
-                        rhetor::corpus::TaskKind::Single => {
-                            pred.into_iter().next().unwrap_or_default().into()
-                        }
-                        rhetor::corpus::TaskKind::Multi => pred.into(),
-                    };
-                    labels.insert(h.task.clone(), value);
-                    let per: Map<String, Value> = h
-                        .labels
-                        .iter()
-                        .zip(&s.probs)
-                        .map(|(l, p)| (l.clone(), round4(*p).into()))
-                        .collect();
-                    scores.insert(h.task.clone(), per.into());
-                }
-                obj.insert("labels".into(), labels.into());
-                obj.insert("scores".into(), scores.into());
-                if self.with_text {
-                    obj.insert("text".into(), row.text.into());
-                }
-                serde_json::to_writer(&mut self.out, &obj)?;
-                writeln!(self.out)?;
-            }
-            Format::Csv => {
-                let mut cols = vec![
-                    csv_field(row.doc),
-                    csv_field(row.id.unwrap_or("")),
-                    row.paragraph.to_string(),
-                    row.start.to_string(),
-                    row.end.to_string(),
-                ];
-                for (h, s) in self.heads.iter().zip(row.scores) {
-                    cols.push(csv_field(&Self::predicted(h, s).join(";")));
-                    cols.extend(s.probs.iter().map(|p| format!("{:.4}", round4(*p))));
-                }
-                if self.with_text {
-                    cols.push(csv_field(row.text));
-                }
-                writeln!(self.out, "{}", cols.join(","))?;
-            }
-            Format::Table => {
-                let mut cols = vec![
-                    row.doc.to_string(),
-                    row.paragraph.to_string(),
-                    format!("{}-{}", row.start, row.end),
-                ];
-                for (h, s) in self.heads.iter().zip(row.scores) {
-                    let cell: Vec<String> = s
-                        .predicted
-                        .iter()
-                        .map(|&i| format!("{} {:.2}", h.labels[i], s.probs[i]))
-                        .collect();
-                    cols.push(if cell.is_empty() {
-                        "-".into()
-                    } else {
-                        cell.join(", ")
-                    });
-                }
-                if self.with_text {
-                    let short: String = row.text.chars().take(60).collect();
-                    cols.push(short.replace(['\n', '\r'], " "));
-                }
-                self.table_rows.push(cols);
-            }
+            Format::Jsonl => self.jsonl(out, row),
+            Format::Csv => self.csv(out, row),
+            Format::Table => unreachable!("tables are aligned by the writer, see `cells`"),
         }
-        Ok(())
     }
 
-    pub fn finish(mut self) -> io::Result<()> {
-        if self.format == Format::Table {
-            let n_cols = self.table_rows.first().map_or(0, Vec::len);
-            let widths: Vec<usize> = (0..n_cols)
-                .map(|c| {
-                    self.table_rows
-                        .iter()
-                        .map(|r| r[c].chars().count())
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            for r in &self.table_rows {
-                let mut line = String::new();
-                for (c, cell) in r.iter().enumerate() {
-                    if c > 0 {
-                        line.push_str("  ");
+    fn jsonl(&self, out: &mut Vec<u8>, row: &ParagraphRow) {
+        out.push(b'{');
+        for (k, v) in row.fields {
+            if OWN_KEYS.contains(&k.as_str()) {
+                continue;
+            }
+            json_str(out, k);
+            out.push(b':');
+            out.extend_from_slice(v.get().as_bytes());
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"doc\":");
+        json_str(out, row.doc);
+        if let Some(id) = row.id {
+            out.extend_from_slice(b",\"id\":");
+            json_str(out, id);
+        }
+        let _ = write!(
+            out,
+            ",\"paragraph\":{},\"start\":{},\"end\":{},\"labels\":{{",
+            row.paragraph, row.start, row.end
+        );
+        for (h, ((head, names), s)) in self
+            .heads
+            .iter()
+            .zip(&self.names)
+            .zip(row.scores)
+            .enumerate()
+        {
+            if h > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&names.key);
+            match head.kind() {
+                TaskKind::Single => out.extend_from_slice(&names.labels[s.predicted[0]]),
+                TaskKind::Multi => {
+                    out.push(b'[');
+                    for (i, &l) in s.predicted.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        out.extend_from_slice(&names.labels[l]);
                     }
-                    if c + 1 == n_cols {
-                        line.push_str(cell);
-                    } else {
-                        let pad = widths[c] - cell.chars().count();
-                        line.push_str(cell);
-                        line.extend(std::iter::repeat_n(' ', pad));
-                    }
+                    out.push(b']');
                 }
-                writeln!(self.out, "{}", line.trim_end())?;
             }
         }
-        self.out.flush()
+        out.extend_from_slice(b"},\"scores\":{");
+        for (h, (names, s)) in self.names.iter().zip(row.scores).enumerate() {
+            if h > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&names.key);
+            out.push(b'{');
+            for (i, (label, &p)) in names.labels.iter().zip(&s.probs).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(label);
+                out.push(b':');
+                json_prob(out, p);
+            }
+            out.push(b'}');
+        }
+        out.push(b'}');
+        if self.with_text {
+            out.extend_from_slice(b",\"text\":");
+            json_str(out, row.text);
+        }
+        out.extend_from_slice(b"}\n");
+    }
+
+    fn csv(&self, out: &mut Vec<u8>, row: &ParagraphRow) {
+        csv_field(out, row.doc);
+        out.push(b',');
+        csv_field(out, row.id.unwrap_or(""));
+        let _ = write!(out, ",{},{},{}", row.paragraph, row.start, row.end);
+        for (head, s) in self.heads.iter().zip(row.scores) {
+            out.push(b',');
+            let names: Vec<&str> = s
+                .predicted
+                .iter()
+                .map(|&i| head.labels[i].as_str())
+                .collect();
+            csv_field(out, &names.join(";"));
+            for &p in &s.probs {
+                out.push(b',');
+                fixed_prob(out, p);
+            }
+        }
+        if self.with_text {
+            out.push(b',');
+            csv_field(out, row.text);
+        }
+        out.push(b'\n');
+    }
+
+    /// The cells of `row` for the table format.
+    pub fn cells(&self, row: &ParagraphRow) -> Vec<String> {
+        let mut cols = vec![
+            row.doc.to_string(),
+            row.paragraph.to_string(),
+            format!("{}-{}", row.start, row.end),
+        ];
+        for (h, s) in self.heads.iter().zip(row.scores) {
+            let cell: Vec<String> = s
+                .predicted
+                .iter()
+                .map(|&i| format!("{} {:.2}", h.labels[i], s.probs[i]))
+                .collect();
+            cols.push(if cell.is_empty() {
+                "-".into()
+            } else {
+                cell.join(", ")
+            });
+        }
+        if self.with_text {
+            let short: String = row.text.chars().take(60).collect();
+            cols.push(short.replace(['\n', '\r'], " "));
+        }
+        cols
+    }
+}
+
+/// The CSV header line.
+pub fn csv_header(out: &mut Vec<u8>, cols: &[String]) {
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        csv_field(out, c);
+    }
+    out.push(b'\n');
+}
+
+/// Lays out table rows in aligned columns (the last column is not padded).
+pub fn align(rows: &[Vec<String>], widths: &mut Vec<usize>, out: &mut Vec<u8>) {
+    for r in rows {
+        if widths.len() < r.len() {
+            widths.resize(r.len(), 0);
+        }
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            if c > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            if c + 1 < r.len() {
+                line.extend(std::iter::repeat_n(' ', widths[c] - cell.chars().count()));
+            }
+        }
+        out.extend_from_slice(line.trim_end().as_bytes());
+        out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probabilities_print_as_serde_json_prints_them() {
+        for p in [
+            0.0f32, 1.0, 0.5, 0.12344, 0.12346, 0.0001, 0.99996, 0.1, 0.3,
+        ] {
+            let mut ours = Vec::new();
+            json_prob(&mut ours, p);
+            let rounded = (f64::from(p) * 10_000.0).round() / 10_000.0;
+            let theirs = serde_json::to_string(&rounded).unwrap();
+            assert_eq!(String::from_utf8(ours).unwrap(), theirs, "{p}");
+            let mut fixed = Vec::new();
+            fixed_prob(&mut fixed, p);
+            assert_eq!(
+                String::from_utf8(fixed).unwrap(),
+                format!("{rounded:.4}"),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        let cases = [
+            ("plain", "plain"),
+            ("a,b", "\"a,b\""),
+            ("say \"hi\"", "\"say \"\"hi\"\"\""),
+            ("l1\nl2", "\"l1\nl2\""),
+        ];
+        for (input, want) in cases {
+            let mut out = Vec::new();
+            csv_field(&mut out, input);
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
     }
 }

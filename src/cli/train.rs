@@ -282,7 +282,10 @@ pub fn run(a: Args) -> Result<Outcome> {
                         }
                     );
                     if !hm.search.is_empty() {
-                        eprintln!("      cross-validated {}:", meta.settings.select_metric.name());
+                        eprintln!(
+                            "      cross-validated {}:",
+                            meta.settings.select_metric.name()
+                        );
                         for sp in &hm.search {
                             eprintln!(
                                 "        C = {:<5} per-target models {:<3}  {:.4}",

@@ -251,6 +251,134 @@ impl Record {
     }
 }
 
+/// A record read for scoring: the fields rhetor uses, decoded, and every other field kept as
+/// raw JSON in input order, so that it can be written out untouched without building a JSON
+/// tree (the scoring hot path).
+#[derive(Debug)]
+pub struct ScoreRecord {
+    /// Record id (`<doc>:<line>` when absent).
+    pub id: String,
+    /// Document id (the id when absent).
+    pub doc: String,
+    /// The text.
+    pub text: String,
+    /// Stance target, if any.
+    pub target: Option<String>,
+    /// Every other field but `labels`, as (key, raw JSON), in input order.
+    pub fields: Vec<(String, Box<serde_json::value::RawValue>)>,
+}
+
+/// The fields of a JSON object in input order, values left raw.
+struct RawObject(Vec<(String, Box<serde_json::value::RawValue>)>);
+
+impl<'de> Deserialize<'de> for RawObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawObject;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawObject, A::Error> {
+                let mut fields = Vec::new();
+                while let Some((k, v)) =
+                    map.next_entry::<String, Box<serde_json::value::RawValue>>()?
+                {
+                    fields.push((k, v));
+                }
+                Ok(RawObject(fields))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The JSON type of a raw value, for messages.
+fn raw_type_name(raw: &serde_json::value::RawValue) -> &'static str {
+    match raw.get().as_bytes().first() {
+        Some(b'"') => "a string",
+        Some(b'{') => "an object",
+        Some(b'[') => "a list",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+impl ScoreRecord {
+    /// Parses one JSONL line. Errors read as [`Record::parse`]'s.
+    pub fn parse(line: &str, origin: &Origin) -> Result<ScoreRecord, CorpusError> {
+        let RawObject(raw_fields) = serde_json::from_str(line).map_err(|e| {
+            if e.is_data() {
+                let found = serde_json::from_str::<Value>(line)
+                    .map(|v| type_name(&v))
+                    .unwrap_or("something else");
+                bad(origin, format!("expected a JSON object, found {found}"))
+            } else {
+                bad(
+                    origin,
+                    format!("invalid JSON at column {}: {e}", e.column()),
+                )
+            }
+        })?;
+        let mut text = None;
+        let (mut id, mut doc, mut target) = (None, None, None);
+        let mut fields = Vec::with_capacity(raw_fields.len());
+        let string =
+            |key: &str, raw: &serde_json::value::RawValue| -> Result<Option<String>, CorpusError> {
+                match raw.get().as_bytes().first() {
+                    Some(b'"') => serde_json::from_str::<String>(raw.get())
+                        .map(Some)
+                        .map_err(|e| bad(origin, format!("`{key}`: {e}"))),
+                    Some(b'n') => Ok(None),
+                    _ => Err(bad(
+                        origin,
+                        format!("`{key}` must be a string, found {}", raw_type_name(raw)),
+                    )),
+                }
+            };
+        for (key, raw) in raw_fields {
+            match key.as_str() {
+                "text" => {
+                    text = Some(
+                        string("text", &raw)?
+                            .ok_or_else(|| bad(origin, "`text` must be a string, found null"))?,
+                    )
+                }
+                "id" | "doc" => {
+                    let v = match raw.get().as_bytes().first() {
+                        Some(b'0'..=b'9' | b'-') => Some(raw.get().to_string()),
+                        _ => string(&key, &raw)?,
+                    };
+                    if key == "id" {
+                        id = v;
+                    } else {
+                        doc = v;
+                    }
+                }
+                "target" => target = string("target", &raw)?,
+                "labels" => {}
+                _ => fields.push((key, raw)),
+            }
+        }
+        let text = text.ok_or_else(|| bad(origin, "missing `text`"))?;
+        let doc = doc
+            .or_else(|| id.clone())
+            .unwrap_or_else(|| origin.to_string());
+        let id = id.unwrap_or_else(|| format!("{doc}:{}", origin.line));
+        Ok(ScoreRecord {
+            id,
+            doc,
+            text,
+            target,
+            fields,
+        })
+    }
+}
+
 /// What to do with a malformed line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnBad {
@@ -524,6 +652,56 @@ mod tests {
             err.to_string(),
             "c.jsonl:1: invalid UTF-8 at byte 13 of the line"
         );
+    }
+
+    #[test]
+    fn score_records_keep_other_fields_raw_and_in_order() {
+        let origin = Origin {
+            path: Arc::from(Path::new("c.jsonl")),
+            line: 3,
+        };
+        let r = ScoreRecord::parse(
+            r#"{"z": 1.50, "text": "T", "doc": 7, "labels": {"s": "x"}, "a": {"b": [1, "2"]}, "target": null}"#,
+            &origin,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.text.as_str(), r.doc.as_str(), r.id.as_str()),
+            ("T", "7", "7:3")
+        );
+        assert_eq!(r.target, None);
+        let fields: Vec<(&str, &str)> = r
+            .fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.get()))
+            .collect();
+        assert_eq!(
+            fields,
+            [("z", "1.50"), ("a", r#"{"b": [1, "2"]}"#)],
+            "raw, in input order, labels dropped"
+        );
+
+        // Errors read like Record::parse's.
+        let cases = [
+            ("{\"text\": \"a\"\n", "c.jsonl:3: invalid JSON"),
+            ("[1]", "c.jsonl:3: expected a JSON object, found a list"),
+            ("{\"id\": \"x\"}", "c.jsonl:3: missing `text`"),
+            (
+                "{\"text\": 3}",
+                "c.jsonl:3: `text` must be a string, found a number",
+            ),
+            (
+                "{\"text\": \"a\", \"target\": [\"t\"]}",
+                "c.jsonl:3: `target` must be a string, found a list",
+            ),
+        ];
+        for (line, message) in cases {
+            let err = ScoreRecord::parse(line, &origin).unwrap_err().to_string();
+            assert!(err.starts_with(message), "{line:?}: {err}");
+            if let Ok(e) = Record::parse(line, origin.clone()) {
+                panic!("Record::parse accepted {line:?}: {e:?}");
+            }
+        }
     }
 
     #[test]

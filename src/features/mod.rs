@@ -3,8 +3,11 @@
 //! [`TfIdfParams`] are checked into [`TfIdfValidParams`], which fit a [`FittedTfIdf`] (fixed
 //! vocabulary and IDF) and the training [`CsrMatrix`]. Only the fitted type can transform.
 
+mod index;
 mod sparse;
 mod tfidf;
+
+pub use index::{TermIndex, WordCache};
 
 pub use sparse::{CsrMatrix, SparseVec};
 pub use tfidf::{DocFreq, FittedTfIdf, TfIdfParams, TfIdfValidParams, TransformScratch};

@@ -1,22 +1,26 @@
 //! Vocabulary and TF-IDF weighting.
 //!
 //! Contract: [`TfIdfValidParams::fit_transform`] reads every training text once through the
-//! analyzer, keeps the terms that pass `min_df` / `max_df` / `max_features`, numbers them in
-//! lexicographic order (so ids never depend on document order or thread count), fixes the IDF
+//! analyzer, keeps the terms that pass `min_df` / `max_df` / `max_features`, numbers them by
+//! decreasing document frequency, ties in lexicographic order (so ids never depend on document
+//! order or thread count), fixes the IDF
 //! and returns the training rows. [`FittedTfIdf`] then weighs any text with that fixed vocabulary
 //! and IDF: `tf' = 1 + ln(tf)` (sublinear), `idf = ln((1 + n) / (1 + df)) + 1` (smoothed), rows
 //! scaled to unit L2 norm. These are scikit-learn's `TfidfVectorizer(sublinear_tf=True)` weights.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::index::{TermIndex, WordCache, NONE};
 use super::sparse::{CsrMatrix, SparseVec};
 use crate::error::FeatureError;
-use crate::text::{Analyzer, Scratch};
+use crate::text::{
+    for_each_char_gram, lower_into, normalize_into, segment, Analyzer, Scratch, Span, TokenKind,
+};
 
 /// A document-frequency bound: an absolute count of documents or a fraction of them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -157,7 +161,7 @@ struct ChunkTerms {
 }
 
 fn analyse_chunk(analyzer: &Analyzer, texts: &[&str]) -> ChunkTerms {
-    let mut interner: HashMap<String, u32> = HashMap::new();
+    let mut interner: FxHashMap<String, u32> = FxHashMap::default();
     let mut terms = Vec::new();
     let mut scratch = Scratch::default();
     let mut ids = Vec::new();
@@ -185,15 +189,49 @@ fn analyse_chunk(analyzer: &Analyzer, texts: &[&str]) -> ChunkTerms {
 
 /// Sorts ids and returns (id, count) runs.
 fn count_ids(ids: &mut [u32]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    count_ids_into(ids, &mut out);
+    out
+}
+
+/// Counts ids into (id, count) pairs in order of first occurrence, with a small open-addressing
+/// table that stays in L1 cache (`table` is scratch space). Sorting would cost more than the
+/// counting for a paragraph's few dozen ids, and scoring does not need them sorted.
+fn count_unsorted(ids: &[u32], table: &mut Vec<u32>, out: &mut Vec<(u32, u32)>) {
+    out.clear();
+    let size = (ids.len() * 2).next_power_of_two().max(16);
+    table.clear();
+    table.resize(size, u32::MAX);
+    let mask = size - 1;
+    for &id in ids {
+        // Fibonacci hashing of the id; linear probing over slots holding indices into `out`.
+        let mut slot = (id.wrapping_mul(0x9E37_79B9) >> 7) as usize & mask;
+        loop {
+            let at = table[slot];
+            if at == u32::MAX {
+                table[slot] = out.len() as u32;
+                out.push((id, 1));
+                break;
+            }
+            if out[at as usize].0 == id {
+                out[at as usize].1 += 1;
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+}
+
+/// Sorts ids and writes (id, count) runs into `out` (cleared first).
+fn count_ids_into(ids: &mut [u32], out: &mut Vec<(u32, u32)>) {
+    out.clear();
     ids.sort_unstable();
-    let mut out: Vec<(u32, u32)> = Vec::new();
     for &id in ids.iter() {
         match out.last_mut() {
             Some((last, n)) if *last == id => *n += 1,
             _ => out.push((id, 1)),
         }
     }
-    out
 }
 
 impl TfIdfValidParams {
@@ -217,7 +255,7 @@ impl TfIdfValidParams {
             .collect();
 
         // Merge the chunk interners into global ids (in chunk order, so deterministically).
-        let mut global: HashMap<&str, u32> = HashMap::new();
+        let mut global: FxHashMap<&str, u32> = FxHashMap::default();
         let mut global_terms: Vec<&str> = Vec::new();
         let remaps: Vec<Vec<u32>> = chunks
             .iter()
@@ -268,7 +306,15 @@ impl TfIdfValidParams {
         if kept.is_empty() {
             return Err(FeatureError::EmptyVocabulary { docs: n_docs });
         }
-        kept.sort_by(|&a, &b| global_terms[a as usize].cmp(global_terms[b as usize]));
+        // Ids by decreasing document frequency (ties by term, so still independent of document
+        // order and thread count): the features of common words, which make up most of any
+        // text, then sit together at the front of every per-feature table, which keeps scoring
+        // in cache.
+        kept.sort_by(|&a, &b| {
+            df[b as usize]
+                .cmp(&df[a as usize])
+                .then_with(|| global_terms[a as usize].cmp(global_terms[b as usize]))
+        });
 
         let mut feature_of = vec![u32::MAX; global_terms.len()];
         for (id, &g) in kept.iter().enumerate() {
@@ -319,7 +365,7 @@ pub struct FittedTfIdf {
     params: TfIdfValidParams,
     terms: Vec<String>,
     idf: Vec<f32>,
-    index: HashMap<String, u32>,
+    index: TermIndex,
 }
 
 /// The serialised form: the lookup index is rebuilt on load.
@@ -346,22 +392,31 @@ impl From<FittedTfIdf> for FittedTfIdfData {
     }
 }
 
-/// Per-thread buffers for [`FittedTfIdf::transform_one`].
+/// Per-thread buffers for [`FittedTfIdf::transform_one`]. Reusing one across calls makes
+/// transforming allocation-free once its buffers and word cache have grown.
 #[derive(Debug, Default, Clone)]
 pub struct TransformScratch {
-    /// Analyzer buffers (tokens of the last text).
-    pub text: Scratch,
-    ids: Vec<u32>,
+    spans: Vec<Span>,
+    tokens: Vec<u32>,
+    features: Vec<u32>,
     counts: Vec<(u32, u32)>,
+    table: Vec<u32>,
+    norm: String,
+    cache: WordCache,
+    chars: Vec<char>,
+    term: String,
+}
+
+impl TransformScratch {
+    /// The token spans of the last text transformed.
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
 }
 
 impl FittedTfIdf {
     fn new(params: TfIdfValidParams, terms: Vec<String>, idf: Vec<f32>) -> Self {
-        let index = terms
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as u32))
-            .collect();
+        let index = TermIndex::new(terms.iter().map(String::as_str));
         FittedTfIdf {
             params,
             terms,
@@ -387,7 +442,7 @@ impl FittedTfIdf {
 
     /// The id of a term, if it is in the vocabulary.
     pub fn id(&self, term: &str) -> Option<u32> {
-        self.index.get(term).copied()
+        self.index.term(term)
     }
 
     /// The IDF of feature `id`.
@@ -395,7 +450,8 @@ impl FittedTfIdf {
         self.idf[id as usize]
     }
 
-    /// Consistency check for data read from a file: one IDF per term, finite and positive.
+    /// Consistency check for data read from a file: one IDF per term, finite and positive,
+    /// and no term twice.
     pub(crate) fn is_consistent(&self) -> bool {
         self.terms.len() == self.idf.len()
             && self.index.len() == self.terms.len()
@@ -407,13 +463,7 @@ impl FittedTfIdf {
         out.clear();
         let mut norm = 0.0f64;
         for &(id, tf) in counts {
-            let tf = tf as f32;
-            let tf = if self.params.0.sublinear_tf {
-                1.0 + tf.ln()
-            } else {
-                tf
-            };
-            let v = tf * self.idf[id as usize];
+            let v = self.weight(id, tf);
             norm += f64::from(v) * f64::from(v);
             out.indices.push(id);
             out.values.push(v);
@@ -425,6 +475,10 @@ impl FittedTfIdf {
     }
 
     /// Weighs one text into `out`.
+    ///
+    /// The result equals weighing the terms of [`Analyzer::for_each_term`] looked up by
+    /// string (`transform_one_matches_the_string_path` checks it), but tokens are looked up once
+    /// each, through the scratch's word cache, and n-grams by token ids.
     pub fn transform_one(
         &self,
         analyzer: &Analyzer,
@@ -432,15 +486,87 @@ impl FittedTfIdf {
         scratch: &mut TransformScratch,
         out: &mut SparseVec,
     ) {
-        scratch.ids.clear();
-        let ids = &mut scratch.ids;
-        analyzer.for_each_term(text, &mut scratch.text, |term, _| {
-            if let Some(&id) = self.index.get(term) {
-                ids.push(id);
-            }
-        });
-        scratch.counts = count_ids(&mut scratch.ids);
+        self.count_features(analyzer, text, scratch);
+        scratch.counts.sort_unstable();
         self.weigh(&scratch.counts, out);
+    }
+
+    /// The (feature id, raw count) pairs of `text`, in order of first occurrence, before any
+    /// weighting: the first half of [`FittedTfIdf::transform_one`], for callers that fuse
+    /// weighting with their own work.
+    pub fn count_features<'s>(
+        &self,
+        analyzer: &Analyzer,
+        text: &str,
+        scratch: &'s mut TransformScratch,
+    ) -> &'s [(u32, u32)] {
+        let TransformScratch {
+            spans,
+            tokens,
+            features,
+            counts,
+            table,
+            norm,
+            cache,
+            chars,
+            term,
+        } = scratch;
+        segment(text, spans);
+        tokens.clear();
+        for span in spans.iter() {
+            let surface = &text[span.start..span.end];
+            tokens.push(cache.get_or_insert(&self.index, surface, || {
+                norm.clear();
+                normalize_into(surface, span.kind, analyzer.stemmer(), norm);
+                self.index.token(norm)
+            }));
+        }
+        features.clear();
+        let params = analyzer.config().params();
+        let (wmin, wmax) = params.word_ngrams;
+        for n in wmin..=wmax.min(tokens.len()) {
+            // Look up every window, then drop the misses: no branch on a lookup's result inside
+            // the loop, so the hash probes' cache misses overlap.
+            let from = features.len();
+            features.extend(tokens.windows(n).map(|w| self.index.ngram(w)));
+            let mut kept = from;
+            for i in from..features.len() {
+                let f = features[i];
+                features[kept] = f;
+                kept += usize::from(f != NONE);
+            }
+            features.truncate(kept);
+        }
+        if let Some(range) = params.char_ngrams.filter(|_| self.index.has_char_grams()) {
+            for span in spans.iter().filter(|s| s.kind == TokenKind::Word) {
+                norm.clear();
+                lower_into(&text[span.start..span.end], TokenKind::Word, norm);
+                for_each_char_gram(norm, range, chars, term, |t| {
+                    let f = self.index.char_gram(t);
+                    if f != NONE {
+                        features.push(f);
+                    }
+                });
+            }
+        }
+        count_unsorted(features, table, counts);
+        counts
+    }
+
+    /// The weight of a feature occurring `tf` times, before normalisation.
+    pub fn weight(&self, id: u32, tf: u32) -> f32 {
+        self.tf_weight(tf) * self.idf[id as usize]
+    }
+
+    /// The term-frequency factor of a weight: `1 + ln(tf)` (sublinear) or `tf`.
+    #[inline]
+    pub fn tf_weight(&self, tf: u32) -> f32 {
+        let tf = tf as f32;
+        if self.params.0.sublinear_tf {
+            1.0 + tf.ln()
+        } else {
+            tf
+        }
     }
 
     /// Weighs many texts, in parallel, keeping their order.
@@ -494,7 +620,8 @@ mod tests {
         let terms: Vec<_> = (0..tfidf.n_features() as u32)
             .map(|i| tfidf.term(i))
             .collect();
-        assert_eq!(terms, ["a", "cat", "dog", "ran", "sat", "the"]);
+        // By decreasing document frequency, ties in lexicographic order.
+        assert_eq!(terms, ["cat", "ran", "the", "a", "dog", "sat"]);
         // (row, term, expected weight)
         let expected = [
             (0, "cat", 0.517_856_1),
@@ -523,6 +650,80 @@ mod tests {
         );
         assert_eq!(row.indices, [tfidf.id("cat").unwrap()]);
         assert_abs_diff_eq!(row.values[0], 1.0);
+    }
+
+    /// The fast path (token ids, word cache) gives exactly the rows of the plain path (every
+    /// term of `for_each_term` looked up by string), for word 1–3 grams with and without
+    /// character n-grams.
+    #[test]
+    fn transform_one_matches_the_string_path() {
+        let docs = [
+            "The council's congestion charge will cost drivers £8 a day, from 2026!",
+            "Will it work? Critics say \"no\": the charge is a tax on the poor.",
+            "Drivers, drivers, drivers: the charge hits them first and hardest.",
+            "Überraschung in 1990s Köln — naïve café owners can't cope.",
+            "",
+        ];
+        for char_ngrams in [None, Some((2, 4))] {
+            let analyzer = AnalyzerParams {
+                language: Language::English,
+                word_ngrams: (1, 3),
+                char_ngrams,
+            }
+            .check()
+            .unwrap()
+            .build();
+            let (tfidf, _) = params(DocFreq::Count(1))
+                .fit_transform(&analyzer, &docs)
+                .unwrap();
+            let mut scratch = TransformScratch::default();
+            let mut text_scratch = Scratch::default();
+            for text in docs
+                .iter()
+                .chain(&["the charge, the charge?", "unseen words only"])
+            {
+                let mut fast = SparseVec::default();
+                tfidf.transform_one(&analyzer, text, &mut scratch, &mut fast);
+                let mut ids = Vec::new();
+                analyzer.for_each_term(text, &mut text_scratch, |t, _| {
+                    if let Some(id) = tfidf.id(t) {
+                        ids.push(id);
+                    }
+                });
+                let mut slow = SparseVec::default();
+                tfidf.weigh(&count_ids(&mut ids), &mut slow);
+                assert_eq!(fast, slow, "{text:?} with char n-grams {char_ngrams:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unsorted_counting_table() {
+        // (ids, expected (id, count) in order of first occurrence)
+        type Case<'a> = (&'a [u32], &'a [(u32, u32)]);
+        let cases: &[Case] = &[
+            (&[], &[]),
+            (&[7], &[(7, 1)]),
+            (&[5, 3, 5, 5, 9, 3], &[(5, 3), (3, 2), (9, 1)]),
+            (
+                &[u32::MAX - 1, 0, u32::MAX - 1],
+                &[(u32::MAX - 1, 2), (0, 1)],
+            ),
+        ];
+        let mut table = Vec::new();
+        let mut out = Vec::new();
+        for (ids, want) in cases {
+            count_unsorted(ids, &mut table, &mut out);
+            assert_eq!(&out, want, "{ids:?}");
+        }
+        // Many ids that collide in the table still count right.
+        let ids: Vec<u32> = (0..500).map(|i| (i % 97) << 20).collect();
+        count_unsorted(&ids, &mut table, &mut out);
+        let mut sorted = ids.clone();
+        let mut reference = count_ids(&mut sorted);
+        out.sort_unstable();
+        reference.sort_unstable();
+        assert_eq!(out, reference);
     }
 
     #[test]

@@ -19,8 +19,8 @@ pub use file::{MODEL_FORMAT_VERSION, MODEL_MAGIC};
 pub use linear::{apply_link, sigmoid, Link, SparseLinear, ABSENT_CLASS_LOGIT};
 pub use select::{chi2, top_k};
 pub use train::{
-    best_threshold, train, tune_thresholds, ClassWeight, DataFileInfo, HeadMeta, SearchPoint, SelectMetric,
-    TrainParams, TrainReport, TrainingMeta, ValidTrainParams,
+    best_threshold, train, tune_thresholds, ClassWeight, DataFileInfo, HeadMeta, SearchPoint,
+    SelectMetric, TrainParams, TrainReport, TrainingMeta, ValidTrainParams,
 };
 
 use std::collections::HashMap;
@@ -125,104 +125,194 @@ struct HeadSlots {
     per_target: HashMap<String, Slots>,
 }
 
-/// All heads' weights, inverted: for each feature, the (output slot, weight) pairs.
+/// All heads' weights, inverted, with each feature's IDF: one contiguous record per feature,
+/// so that scoring a paragraph touches one place per feature.
+///
+/// A record is `[idf, n_runs, (first_slot, mask, weights...) × n_runs]` in `u32` words (floats
+/// as bits). A run covers a group of up to 32 consecutive output slots (a multi-label head's
+/// binary models, or one single-label model): `mask` has a bit per slot whose model uses the
+/// feature, followed by those weights, packed. Feature ids are numbered by decreasing document
+/// frequency (see the TF-IDF stage), so the records of common words sit together and stay in
+/// cache. Because `logits = b + (Σ w·x) / ‖x‖`, weighting, the dot products of every head and
+/// the L2 normalisation are one pass over the paragraph's features.
 #[derive(Debug, Clone, Default)]
 struct ScoringIndex {
-    feature_ptr: Vec<u32>,
-    entries: Vec<(u32, f32)>,
+    /// Per feature, the offset of its record in `records`.
+    offsets: Vec<u32>,
+    records: Vec<u32>,
     intercepts: Vec<f32>,
     heads: Vec<HeadSlots>,
 }
 
 impl ScoringIndex {
-    fn build(n_features: usize, heads: &[Head]) -> ScoringIndex {
-        // Every linear model gets a run of output slots, in head order.
-        let mut models: Vec<&SparseLinear> = Vec::new();
+    fn build(tfidf: &FittedTfIdf, heads: &[Head]) -> ScoringIndex {
+        let n_features = tfidf.n_features();
+        // Output slots in head order; each group lists its models with their slot offsets.
         let mut head_slots = Vec::new();
-        {
-            let mut next = 0usize;
-            let mut place = |m: &'_ SparseLinear| {
+        let mut groups: Vec<(usize, Vec<&SparseLinear>)> = Vec::new();
+        let mut next = 0usize;
+        for head in heads {
+            let mut slots = HeadSlots {
+                general: Vec::new(),
+                per_target: HashMap::new(),
+            };
+            let single = |m: &'_ SparseLinear, next: &mut usize| {
                 let s = Slots {
-                    first: next,
+                    first: *next,
                     link: m.link,
                 };
-                next += m.n_outputs();
+                *next += m.n_outputs();
                 s
             };
-            for head in heads {
-                let mut slots = HeadSlots {
-                    general: Vec::new(),
-                    per_target: HashMap::new(),
-                };
-                match &head.body {
-                    HeadBody::Single {
-                        general,
-                        per_target,
-                    } => {
-                        slots.general.push(place(general));
-                        models.push(general);
-                        for (t, m) in per_target {
-                            slots.per_target.insert(t.clone(), place(m));
-                            models.push(m);
-                        }
-                    }
-                    HeadBody::Multi { models: ms, .. } => {
-                        for m in ms {
-                            slots.general.push(place(m));
-                            models.push(m);
-                        }
+            match &head.body {
+                HeadBody::Single {
+                    general,
+                    per_target,
+                } => {
+                    groups.push((next, vec![general]));
+                    slots.general.push(single(general, &mut next));
+                    for (t, m) in per_target {
+                        groups.push((next, vec![m]));
+                        slots.per_target.insert(t.clone(), single(m, &mut next));
                     }
                 }
-                head_slots.push(slots);
+                HeadBody::Multi { models, .. } => {
+                    groups.push((next, models.iter().collect()));
+                    for m in models {
+                        slots.general.push(single(m, &mut next));
+                    }
+                }
             }
+            head_slots.push(slots);
         }
-        let intercepts: Vec<f32> = models
+        let intercepts: Vec<f32> = groups
             .iter()
-            .flat_map(|m| m.intercepts.iter().copied())
+            .flat_map(|(_, ms)| ms.iter().flat_map(|m| m.intercepts.iter().copied()))
             .collect();
-        // Count entries per feature, then fill (a CSR layout built in two passes).
-        let mut counts = vec![0u32; n_features + 1];
-        for m in &models {
-            for &f in &m.features {
-                counts[f as usize + 1] += m.n_outputs() as u32;
-            }
+        // Split each group into chunks of at most 32 slots (one mask bit per slot).
+        struct Chunk<'m> {
+            first: usize,
+            /// (model, its output, the output's bit in the chunk).
+            members: Vec<(&'m SparseLinear, usize, usize)>,
         }
-        for i in 1..counts.len() {
-            counts[i] += counts[i - 1];
-        }
-        let mut fill = counts.clone();
-        let mut entries = vec![(0u32, 0f32); *counts.last().unwrap_or(&0) as usize];
-        let mut slot = 0usize;
-        for m in &models {
-            let n_out = m.n_outputs();
-            for (i, &f) in m.features.iter().enumerate() {
-                for o in 0..n_out {
-                    let at = &mut fill[f as usize];
-                    entries[*at as usize] = ((slot + o) as u32, m.weights[i * n_out + o]);
-                    *at += 1;
+        let mut chunks: Vec<Chunk> = Vec::new();
+        for (first, models) in &groups {
+            let mut slot = *first;
+            let mut chunk = Chunk {
+                first: slot,
+                members: Vec::new(),
+            };
+            for m in models {
+                for o in 0..m.n_outputs() {
+                    if slot - chunk.first == 32 {
+                        let next = Chunk {
+                            first: slot,
+                            members: Vec::new(),
+                        };
+                        chunks.push(std::mem::replace(&mut chunk, next));
+                    }
+                    chunk.members.push((m, o, slot - chunk.first));
+                    slot += 1;
                 }
             }
-            slot += n_out;
+            chunks.push(chunk);
+        }
+        // Per feature, per chunk: the mask of slots present and their weights.
+        let mut per_feature: Vec<Vec<(u32, u32, Vec<f32>)>> = vec![Vec::new(); n_features];
+        for Chunk { first, members } in &chunks {
+            let mut at: HashMap<u32, usize> = HashMap::new();
+            for &(m, o, bit) in members {
+                let n_out = m.n_outputs();
+                for (i, &f) in m.features.iter().enumerate() {
+                    let runs = &mut per_feature[f as usize];
+                    let k = *at.entry(f).or_insert_with(|| {
+                        runs.push((*first as u32, 0, Vec::new()));
+                        runs.len() - 1
+                    });
+                    let run = &mut runs[k];
+                    run.1 |= 1 << bit;
+                    run.2.push(m.weights[i * n_out + o]);
+                }
+            }
+        }
+        let mut offsets = Vec::with_capacity(n_features + 1);
+        let mut records = Vec::new();
+        for (f, runs) in per_feature.into_iter().enumerate() {
+            offsets.push(records.len() as u32);
+            records.push(tfidf.idf(f as u32).to_bits());
+            records.push(runs.len() as u32);
+            for (first, mask, w) in runs {
+                records.push(first);
+                records.push(mask);
+                records.extend(w.iter().map(|v| v.to_bits()));
+            }
         }
         ScoringIndex {
-            feature_ptr: counts,
-            entries,
+            offsets,
+            records,
             intercepts,
             heads: head_slots,
         }
     }
 
+    /// Adds `x` times feature `f`'s weights to `acc`; returns the feature's IDF.
+    #[inline]
+    fn accumulate(&self, f: u32, x_of_idf: impl FnOnce(f32) -> f32, acc: &mut [f32]) -> f32 {
+        let rec = &self.records[self.offsets[f as usize] as usize..];
+        let idf = f32::from_bits(rec[0]);
+        let x = x_of_idf(idf);
+        let n_runs = rec[1] as usize;
+        let mut k = 2;
+        for _ in 0..n_runs {
+            let first = rec[k] as usize;
+            let mut mask = rec[k + 1];
+            k += 2;
+            while mask != 0 {
+                acc[first + mask.trailing_zeros() as usize] += f32::from_bits(rec[k]) * x;
+                k += 1;
+                mask &= mask - 1;
+            }
+        }
+        x
+    }
+
+    /// Logits from raw (feature, count) pairs: TF-IDF weighting, every head's dot product and the
+    /// L2 normalisation in one pass.
+    fn logits_from_counts(&self, tfidf: &FittedTfIdf, counts: &[(u32, u32)], out: &mut Vec<f32>) {
+        out.clear();
+        out.resize(self.intercepts.len(), 0.0);
+        // Touch every record first: these loads are independent, so their cache misses overlap,
+        // where in the accumulation loop below each would stall behind the previous one's
+        // data-dependent branches.
+        let mut touched = 0u32;
+        for &(f, _) in counts {
+            touched ^= self.records[self.offsets[f as usize] as usize + 1];
+        }
+        std::hint::black_box(touched);
+        let mut norm = 0.0f64;
+        for &(f, tf) in counts {
+            let x = self.accumulate(f, |idf| tfidf.tf_weight(tf) * idf, out);
+            norm += f64::from(x) * f64::from(x);
+        }
+        let scale = if norm > 0.0 {
+            (1.0 / norm.sqrt()) as f32
+        } else {
+            0.0
+        };
+        for (o, b) in out.iter_mut().zip(&self.intercepts) {
+            *o = *o * scale + b;
+        }
+    }
+
+    /// Logits of an already weighted and normalised row.
     fn logits(&self, row: &SparseVec, out: &mut Vec<f32>) {
         out.clear();
-        out.extend_from_slice(&self.intercepts);
+        out.resize(self.intercepts.len(), 0.0);
         for (f, v) in row.iter() {
-            let (a, b) = (
-                self.feature_ptr[f as usize] as usize,
-                self.feature_ptr[f as usize + 1] as usize,
-            );
-            for &(slot, w) in &self.entries[a..b] {
-                out[slot as usize] += w * v;
-            }
+            self.accumulate(f, |_| v, out);
+        }
+        for (o, b) in out.iter_mut().zip(&self.intercepts) {
+            *o += b;
         }
     }
 }
@@ -239,7 +329,7 @@ pub struct TaskScores {
 /// Per-thread buffers for scoring.
 #[derive(Debug, Default, Clone)]
 pub struct ScoreScratch {
-    /// TF-IDF buffers (and the tokens of the last text).
+    /// TF-IDF buffers (with the token spans of the last text).
     pub transform: TransformScratch,
     /// The TF-IDF row of the last text.
     pub row: SparseVec,
@@ -258,7 +348,7 @@ impl Model {
     /// Builds the analyzer and the scoring index.
     pub fn from_data(data: ModelData) -> Model {
         let analyzer = data.analyzer.build();
-        let index = ScoringIndex::build(data.tfidf.n_features(), &data.heads);
+        let index = ScoringIndex::build(&data.tfidf, &data.heads);
         Model {
             data,
             analyzer,
@@ -330,8 +420,41 @@ impl Model {
         target: Option<&str>,
         scratch: &mut ScoreScratch,
     ) -> Vec<TaskScores> {
-        self.vectorize(text, scratch);
-        self.score_vectorized(target, scratch)
+        let mut out = Vec::new();
+        self.score_into(text, target, scratch, &mut out);
+        out
+    }
+
+    /// Like [`Model::score`], reusing `out`'s buffers (no allocation once they have grown).
+    pub fn score_into(
+        &self,
+        text: &str,
+        target: Option<&str>,
+        scratch: &mut ScoreScratch,
+        out: &mut Vec<TaskScores>,
+    ) {
+        let counts = self
+            .data
+            .tfidf
+            .count_features(&self.analyzer, text, &mut scratch.transform);
+        self.index
+            .logits_from_counts(&self.data.tfidf, counts, &mut scratch.logits);
+        self.heads_from_logits(target, &scratch.logits, out);
+    }
+
+    /// Scores many texts (with optional stance targets) on every core of rayon's pool, keeping
+    /// their order; the result does not depend on the number of threads.
+    pub fn score_batch(&self, texts: &[(&str, Option<&str>)]) -> Vec<Vec<TaskScores>> {
+        use rayon::prelude::*;
+        thread_local! {
+            // One scratch per worker thread for the whole batch and later ones, so that its
+            // word cache stays warm.
+            static SCRATCH: std::cell::RefCell<ScoreScratch> = Default::default();
+        }
+        texts
+            .par_iter()
+            .map(|(text, target)| SCRATCH.with(|s| self.score(text, *target, &mut s.borrow_mut())))
+            .collect()
     }
 
     /// Scores the row already in `scratch.row`.
@@ -340,51 +463,176 @@ impl Model {
         target: Option<&str>,
         scratch: &mut ScoreScratch,
     ) -> Vec<TaskScores> {
+        let mut out = Vec::new();
+        self.score_vectorized_into(target, scratch, &mut out);
+        out
+    }
+
+    fn score_vectorized_into(
+        &self,
+        target: Option<&str>,
+        scratch: &mut ScoreScratch,
+        out: &mut Vec<TaskScores>,
+    ) {
         self.index.logits(&scratch.row, &mut scratch.logits);
-        let logits = &scratch.logits;
+        self.heads_from_logits(target, &scratch.logits, out);
+    }
+
+    fn heads_from_logits(&self, target: Option<&str>, logits: &[f32], out: &mut Vec<TaskScores>) {
         let target = target.map(normalize_target);
-        self.data
+        out.resize_with(self.data.heads.len(), || TaskScores {
+            probs: Vec::new(),
+            predicted: Vec::new(),
+        });
+        for ((head, slots), scores) in self
+            .data
             .heads
             .iter()
             .zip(&self.index.heads)
-            .map(|(head, slots)| {
-                let n = head.labels.len();
-                match &head.body {
-                    HeadBody::Single { .. } => {
-                        let s = target
-                            .as_ref()
-                            .and_then(|t| slots.per_target.get(t))
-                            .unwrap_or(&slots.general[0]);
-                        let mut probs = logits[s.first..s.first + n].to_vec();
-                        apply_link(s.link, &mut probs);
-                        let best =
-                            probs
-                                .iter()
-                                .enumerate()
-                                .fold(0, |b, (i, p)| if *p > probs[b] { i } else { b });
-                        TaskScores {
-                            probs,
-                            predicted: vec![best],
+            .zip(out.iter_mut())
+        {
+            let n = head.labels.len();
+            scores.probs.clear();
+            scores.predicted.clear();
+            match &head.body {
+                HeadBody::Single { .. } => {
+                    let s = target
+                        .as_ref()
+                        .and_then(|t| slots.per_target.get(t))
+                        .unwrap_or(&slots.general[0]);
+                    scores
+                        .probs
+                        .extend_from_slice(&logits[s.first..s.first + n]);
+                    apply_link(s.link, &mut scores.probs);
+                    let best = (0..n).fold(0, |b, i| {
+                        if scores.probs[i] > scores.probs[b] {
+                            i
+                        } else {
+                            b
                         }
-                    }
-                    HeadBody::Multi { thresholds, .. } => {
-                        let probs: Vec<f32> = slots
-                            .general
-                            .iter()
-                            .map(|s| sigmoid(logits[s.first]))
-                            .collect();
-                        let predicted = (0..n).filter(|&l| probs[l] >= thresholds[l]).collect();
-                        TaskScores { probs, predicted }
-                    }
+                    });
+                    scores.predicted.push(best);
                 }
-            })
-            .collect()
+                HeadBody::Multi { thresholds, .. } => {
+                    scores
+                        .probs
+                        .extend(slots.general.iter().map(|s| sigmoid(logits[s.first])));
+                    scores
+                        .predicted
+                        .extend((0..n).filter(|&l| scores.probs[l] >= thresholds[l]));
+                }
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn linear(features: Vec<u32>, n_out: usize, link: Link, seed: f32) -> SparseLinear {
+        let weights = (0..features.len() * n_out)
+            .map(|i| (i as f32 * 0.37 + seed).sin())
+            .collect();
+        let intercepts = (0..n_out).map(|o| o as f32 * 0.1 - seed).collect();
+        SparseLinear {
+            features,
+            weights,
+            intercepts,
+            link,
+        }
+    }
+
+    /// The inverted index gives each model's own logits (checked against
+    /// `SparseLinear::logits`), for multi-label heads, softmax heads and per-target models.
+    #[test]
+    fn scoring_index_equals_each_model() {
+        let heads = vec![
+            Head {
+                task: "m".into(),
+                labels: vec!["a".into(), "b".into(), "c".into()],
+                body: HeadBody::Multi {
+                    models: vec![
+                        linear(vec![0, 2, 5], 1, Link::Sigmoid, 0.1),
+                        linear(vec![2, 3], 1, Link::Sigmoid, 0.2),
+                        linear(vec![], 1, Link::Sigmoid, 0.3),
+                    ],
+                    thresholds: vec![0.5; 3],
+                },
+            },
+            Head {
+                task: "s".into(),
+                labels: vec!["x".into(), "y".into()],
+                body: HeadBody::Single {
+                    general: linear(vec![1, 2, 5], 2, Link::Softmax, 0.4),
+                    per_target: vec![("t".into(), linear(vec![0, 5], 2, Link::Softmax, 0.5))],
+                },
+            },
+        ];
+        let analyzer = crate::text::AnalyzerParams {
+            word_ngrams: (1, 1),
+            ..Default::default()
+        }
+        .check()
+        .unwrap()
+        .build();
+        let docs = ["a b c d e f", "a b c d e", "a b c d", "a b c", "a b", "a"];
+        let (tfidf, _) = crate::features::TfIdfParams {
+            min_df: crate::features::DocFreq::Count(1),
+            ..Default::default()
+        }
+        .check()
+        .unwrap()
+        .fit_transform(&analyzer, &docs)
+        .unwrap();
+        let index = ScoringIndex::build(&tfidf, &heads);
+        let row = SparseVec {
+            indices: vec![0, 2, 3, 5],
+            values: vec![0.5, 0.25, 0.125, 0.75],
+        };
+        let mut all = Vec::new();
+        index.logits(&row, &mut all);
+        let mut expected = Vec::new();
+        let mut one = Vec::new();
+        let models: Vec<&SparseLinear> = match (&heads[0].body, &heads[1].body) {
+            (
+                HeadBody::Multi { models, .. },
+                HeadBody::Single {
+                    general,
+                    per_target,
+                },
+            ) => models
+                .iter()
+                .chain([general])
+                .chain(per_target.iter().map(|(_, m)| m))
+                .collect(),
+            _ => unreachable!(),
+        };
+        for m in models {
+            m.logits(&row.indices, &row.values, &mut one);
+            expected.extend_from_slice(&one);
+        }
+        assert_eq!(all.len(), expected.len());
+        for (g, w) in all.iter().zip(&expected) {
+            assert!((g - w).abs() < 1e-6, "{all:?} vs {expected:?}");
+        }
+
+        // The fused path (raw counts → weights, dot products and normalisation in one pass)
+        // gives the logits of the weighted, normalised row.
+        let counts = [(0u32, 3u32), (2, 1), (5, 2)];
+        let mut fused = Vec::new();
+        index.logits_from_counts(&tfidf, &counts, &mut fused);
+        let weights: Vec<f32> = counts.iter().map(|&(f, tf)| tfidf.weight(f, tf)).collect();
+        let norm = weights.iter().map(|w| w * w).sum::<f32>().sqrt();
+        let row = SparseVec {
+            indices: counts.iter().map(|c| c.0).collect(),
+            values: weights.iter().map(|w| w / norm).collect(),
+        };
+        index.logits(&row, &mut all);
+        for (g, w) in fused.iter().zip(&all) {
+            assert!((g - w).abs() < 1e-5, "{fused:?} vs {all:?}");
+        }
+    }
 
     #[test]
     fn model_is_send_and_sync() {

@@ -665,7 +665,8 @@ fn train_single(task: &TaskData, x: &CsrMatrix, params: &TrainParams) -> Result<
     let mut chosen = candidates[0];
     if candidates.len() > 1 {
         if params.select_metric == SelectMetric::FAvg
-            && !(task.labels.iter().any(|l| l == "favor") && task.labels.iter().any(|l| l == "against"))
+            && !(task.labels.iter().any(|l| l == "favor")
+                && task.labels.iter().any(|l| l == "against"))
         {
             return Err(TrainError::Untrainable {
                 task: task.info.name.clone(),
@@ -707,9 +708,10 @@ fn train_single(task: &TaskData, x: &CsrMatrix, params: &TrainParams) -> Result<
                 score: selection_score(task, &predicted, params.select_metric),
             });
         }
-        let best = search
-            .iter()
-            .fold(search[0], |b, &s| if s.score > b.score + 1e-12 { s } else { b });
+        let best = search.iter().fold(
+            search[0],
+            |b, &s| if s.score > b.score + 1e-12 { s } else { b },
+        );
         chosen = (best.c, best.per_target);
     }
     let est = estimator_for(chosen.0);

@@ -13,9 +13,13 @@ mod paragraph;
 mod stem;
 mod tokenize;
 
-pub use paragraph::{paragraphs, Paragraph, Paragraphs};
+pub use paragraph::{
+    paragraphs, OwnedParagraph, Paragraph, ParagraphReader, Paragraphs, Utf8Error,
+};
 pub use stem::{Language, Stemmer};
-pub use tokenize::{tokenize, Token, TokenKind, Tokens, NUMBER};
+pub use tokenize::{
+    lower_into, normalize_into, segment, tokenize, Span, Token, TokenKind, Tokens, NUMBER,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -143,6 +147,11 @@ impl Analyzer {
         &self.config
     }
 
+    /// The stemmer.
+    pub fn stemmer(&self) -> &Stemmer {
+        &self.stemmer
+    }
+
     /// Tokenizes `text` into `tokens`.
     pub fn tokenize(&self, text: &str, tokens: &mut Tokens) {
         tokenize(text, &self.stemmer, tokens);
@@ -190,38 +199,53 @@ impl Analyzer {
                 );
             }
         }
-        let Some((cmin, cmax)) = params.char_ngrams else {
+        let Some(range) = params.char_ngrams else {
             return;
         };
         for (i, tok) in toks.tokens().iter().enumerate() {
             if tok.kind != TokenKind::Word {
                 continue;
             }
-            // Like scikit-learn's `char_wb`: the word padded with one space on each side; a
-            // padded word shorter than n yields itself once.
-            let chars = &mut scratch.chars;
-            chars.clear();
-            chars.push(' ');
-            chars.extend(toks.lower(i).chars());
-            chars.push(' ');
             let source = TermSource { first: i, last: i };
-            for n in cmin..=cmax {
-                let windows = if chars.len() <= n {
-                    1
-                } else {
-                    chars.len() - n + 1
-                };
-                for start in 0..windows {
-                    let term = &mut scratch.term;
-                    term.clear();
-                    term.push(CHAR_GRAM_PREFIX);
-                    term.extend(&chars[start..(start + n).min(chars.len())]);
-                    f(term, source);
-                }
-                if chars.len() <= n {
-                    break;
-                }
-            }
+            for_each_char_gram(
+                toks.lower(i),
+                range,
+                &mut scratch.chars,
+                &mut scratch.term,
+                |t| f(t, source),
+            );
+        }
+    }
+}
+
+/// Calls `f` with the character n-grams of one lowercased word, prefixed with
+/// [`CHAR_GRAM_PREFIX`]: like scikit-learn's `char_wb`, the word padded with one space on each
+/// side, sizes `min..=max`; a padded word shorter than n yields itself once.
+pub fn for_each_char_gram(
+    lower: &str,
+    (min, max): (usize, usize),
+    chars: &mut Vec<char>,
+    term: &mut String,
+    mut f: impl FnMut(&str),
+) {
+    chars.clear();
+    chars.push(' ');
+    chars.extend(lower.chars());
+    chars.push(' ');
+    for n in min..=max {
+        let windows = if chars.len() <= n {
+            1
+        } else {
+            chars.len() - n + 1
+        };
+        for start in 0..windows {
+            term.clear();
+            term.push(CHAR_GRAM_PREFIX);
+            term.extend(&chars[start..(start + n).min(chars.len())]);
+            f(term);
+        }
+        if chars.len() <= n {
+            break;
         }
     }
 }

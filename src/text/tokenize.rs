@@ -48,6 +48,7 @@ pub struct Token {
 pub struct Tokens {
     arena: String,
     tokens: Vec<Token>,
+    spans: Vec<Span>,
 }
 
 impl Tokens {
@@ -110,53 +111,185 @@ fn arena_pos(arena: &str) -> u32 {
     u32::try_from(arena.len()).unwrap_or(u32::MAX)
 }
 
-/// Tokenizes `text` into `out` (cleared first), stemming words with `stemmer`.
-pub fn tokenize(text: &str, stemmer: &Stemmer, out: &mut Tokens) {
+/// A token's place in the text and its kind, before normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Byte offset of the token.
+    pub start: usize,
+    /// Byte offset one past the token.
+    pub end: usize,
+    /// What the token is.
+    pub kind: TokenKind,
+}
+
+/// The kind of a word-boundary segment, or `None` when the segment is not kept.
+fn kind_of(seg: &str) -> Option<TokenKind> {
+    let mut has_digit = false;
+    for c in seg.chars() {
+        if c.is_alphabetic() {
+            return Some(TokenKind::Word);
+        }
+        has_digit |= c.is_numeric();
+    }
+    if has_digit {
+        return Some(TokenKind::Number);
+    }
+    let mut chars = seg.chars();
+    match (chars.next(), chars.next()) {
+        (Some('?' | '!'), None) => Some(TokenKind::Punct),
+        (Some(c), None) if is_quote(c) => Some(TokenKind::Punct),
+        _ => None,
+    }
+}
+
+/// Cuts `text` into the spans of its tokens (cleared first), without normalising them.
+///
+/// The result is that of UAX #29 word segmentation (unicode-segmentation) followed by the kind
+/// filter, computed faster: UAX #29 always breaks at ASCII whitespace (rules WB3a/b, WB3d,
+/// WB999; no rule joins across it), so each whitespace-delimited chunk is segmented on its own,
+/// pure-ASCII chunks by [`ascii_segments`] and the others by unicode-segmentation. The test
+/// `segment_matches_unicode_segmentation` checks the equivalence on random mixed text.
+pub fn segment(text: &str, out: &mut Vec<Span>) {
     out.clear();
-    for (start, seg) in text.split_word_bound_indices() {
-        let mut has_alpha = false;
-        let mut has_digit = false;
-        for c in seg.chars() {
-            if c.is_alphabetic() {
-                has_alpha = true;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if matches!(bytes[i], b' ' | b'\t' | b'\n' | b'\r') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut ascii = true;
+        while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\n' | b'\r') {
+            ascii &= bytes[i].is_ascii();
+            i += 1;
+        }
+        if ascii {
+            ascii_segments(&bytes[start..i], start, out);
+        } else {
+            unicode_segments(&text[start..i], start, out);
+        }
+    }
+}
+
+/// UAX #29 segmentation of `chunk` (at byte `offset` of the text), keeping token spans.
+fn unicode_segments(chunk: &str, offset: usize, out: &mut Vec<Span>) {
+    out.extend(chunk.split_word_bound_indices().filter_map(|(start, seg)| {
+        kind_of(seg).map(|kind| Span {
+            start: offset + start,
+            end: offset + start + seg.len(),
+            kind,
+        })
+    }));
+}
+
+/// UAX #29 word segmentation restricted to ASCII without whitespace: letters, digits and `_`
+/// join (WB5, WB8–WB10, WB13a/b); `:` `.` `'` join letters on both sides (WB6/7); `,` `;` `.`
+/// `'` join digits on both sides (WB11/12); every other character stands alone (WB999).
+fn ascii_segments(chunk: &[u8], offset: usize, out: &mut Vec<Span>) {
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let n = chunk.len();
+    let mut i = 0;
+    while i < n {
+        let start = i;
+        if word(chunk[i]) {
+            i += 1;
+            while i < n {
+                let (prev, cur) = (chunk[i - 1], chunk[i]);
+                if word(cur) {
+                    i += 1;
+                    continue;
+                }
+                if i + 1 < n {
+                    let next = chunk[i + 1];
+                    let letters = prev.is_ascii_alphabetic()
+                        && next.is_ascii_alphabetic()
+                        && matches!(cur, b':' | b'.' | b'\'');
+                    let digits = prev.is_ascii_digit()
+                        && next.is_ascii_digit()
+                        && matches!(cur, b',' | b';' | b'.' | b'\'');
+                    if letters || digits {
+                        i += 2;
+                        continue;
+                    }
+                }
                 break;
             }
-            has_digit |= c.is_numeric();
+        } else {
+            i += 1;
         }
-        let arena = &mut out.arena;
-        let lower_start = arena_pos(arena);
-        let kind = if has_alpha {
+        let seg = &chunk[start..i];
+        let kind = if seg.iter().any(u8::is_ascii_alphabetic) {
+            Some(TokenKind::Word)
+        } else if seg.iter().any(u8::is_ascii_digit) {
+            Some(TokenKind::Number)
+        } else if matches!(seg, [b'?' | b'!' | b'"' | b'\'']) {
+            Some(TokenKind::Punct)
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            out.push(Span {
+                start: offset + start,
+                end: offset + i,
+                kind,
+            });
+        }
+    }
+}
+
+/// Appends the lowercased form of token `surface` of `kind` to `buf`: words lowercased with
+/// curly apostrophes straightened and digit runs replaced by `0`; numbers as [`NUMBER`];
+/// `?` and `!` as they are; quotation marks as `"`.
+pub fn lower_into(surface: &str, kind: TokenKind, buf: &mut String) {
+    match kind {
+        TokenKind::Word => {
             let mut in_digits = false;
-            for c in seg.chars() {
+            for c in surface.chars() {
                 if c.is_numeric() {
                     if !in_digits {
-                        arena.push('0');
+                        buf.push('0');
                     }
                     in_digits = true;
                     continue;
                 }
                 in_digits = false;
                 match c {
-                    '’' | '‘' | 'ʼ' => arena.push('\''),
-                    c if c.is_ascii() => arena.push(c.to_ascii_lowercase()),
-                    c => arena.extend(c.to_lowercase()),
+                    '’' | '‘' | 'ʼ' => buf.push('\''),
+                    c if c.is_ascii() => buf.push(c.to_ascii_lowercase()),
+                    c => buf.extend(c.to_lowercase()),
                 }
             }
-            TokenKind::Word
-        } else if has_digit {
-            arena.push_str(NUMBER);
-            TokenKind::Number
-        } else {
-            let mut chars = seg.chars();
-            match (chars.next(), chars.next()) {
-                (Some(c @ ('?' | '!')), None) => arena.push(c),
-                (Some(c), None) if is_quote(c) => arena.push('"'),
-                _ => continue,
-            }
-            TokenKind::Punct
-        };
+        }
+        TokenKind::Number => buf.push_str(NUMBER),
+        TokenKind::Punct => match surface {
+            "?" | "!" => buf.push_str(surface),
+            _ => buf.push('"'),
+        },
+    }
+}
+
+/// Appends the normal form of a token to `buf`: [`lower_into`], then stemming for words.
+pub fn normalize_into(surface: &str, kind: TokenKind, stemmer: &Stemmer, buf: &mut String) {
+    let from = buf.len();
+    lower_into(surface, kind, buf);
+    if kind == TokenKind::Word {
+        stemmer.stem_tail(buf, from);
+    }
+}
+
+/// Tokenizes `text` into `out` (cleared first), stemming words with `stemmer`.
+pub fn tokenize(text: &str, stemmer: &Stemmer, out: &mut Tokens) {
+    out.clear();
+    let mut spans = std::mem::take(&mut out.spans);
+    segment(text, &mut spans);
+    for span in &spans {
+        let surface = &text[span.start..span.end];
+        let arena = &mut out.arena;
+        let lower_start = arena_pos(arena);
+        lower_into(surface, span.kind, arena);
         let lower_end = arena_pos(arena);
-        let norm = if kind == TokenKind::Word {
+        let norm = if span.kind == TokenKind::Word {
             // Stem a copy so that the lowercased form stays available for character n-grams.
             arena.extend_from_within(lower_start as usize..lower_end as usize);
             stemmer.stem_tail(arena, lower_end as usize);
@@ -165,13 +298,14 @@ pub fn tokenize(text: &str, stemmer: &Stemmer, out: &mut Tokens) {
             (lower_start, lower_end)
         };
         out.tokens.push(Token {
-            start,
-            end: start + seg.len(),
-            kind,
+            start: span.start,
+            end: span.end,
+            kind: span.kind,
             lower: (lower_start, lower_end),
             norm,
         });
     }
+    out.spans = spans;
 }
 
 #[cfg(test)]
@@ -280,6 +414,69 @@ mod tests {
         ];
         for (lang, text, expected) in cases {
             assert_tokens(*lang, text, expected);
+        }
+    }
+
+    /// The reference: UAX #29 over the whole text, then the kind filter.
+    fn reference_segments(text: &str) -> Vec<Span> {
+        let mut out = Vec::new();
+        unicode_segments(text, 0, &mut out);
+        out
+    }
+
+    #[test]
+    fn segment_table_of_joining_rules() {
+        let cases: &[(&str, &[&str])] = &[
+            ("can't e.g. U.S. a:b", &["can't", "e.g", "U.S", "a:b"]),
+            (
+                "3.5 1,000 1;2 3'4 a.1 1.a",
+                &["3.5", "1,000", "1;2", "3'4", "a", "1", "1", "a"],
+            ),
+            (
+                "foo_bar _x x_ __ 1a a1 1.5a",
+                &["foo_bar", "_x", "x_", "1a", "a1", "1.5a"],
+            ),
+            (
+                "a..b 'tis ?! \"q\" -x- #tag @u",
+                &[
+                    "a", "b", "'", "tis", "?", "!", "\"", "q", "\"", "x", "tag", "u",
+                ],
+            ),
+            ("“Crisis”—now… don’t", &["“", "Crisis", "”", "now", "don’t"]),
+        ];
+        for (text, expected) in cases {
+            let mut spans = Vec::new();
+            segment(text, &mut spans);
+            let got: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
+            assert_eq!(&got, expected, "{text:?}");
+            assert_eq!(spans, reference_segments(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn segment_matches_unicode_segmentation(
+            text in "[a-zA-Z0-9_.,;:'!?\"#() \t\r\n\u{0b}\u{0c}é’“”—\u{a0}\u{301}日本ß-]{0,40}"
+        ) {
+            let mut spans = Vec::new();
+            segment(&text, &mut spans);
+            proptest::prop_assert_eq!(spans, reference_segments(&text));
+        }
+    }
+
+    #[test]
+    fn normalize_into_matches_tokenize() {
+        let text = "Governments LIED in 2019 about the 1990s! “Really?” don’t";
+        let stemmer = Stemmer::new(Language::English);
+        let mut toks = Tokens::default();
+        tokenize(text, &stemmer, &mut toks);
+        let mut spans = Vec::new();
+        segment(text, &mut spans);
+        assert_eq!(spans.len(), toks.len());
+        for (i, span) in spans.iter().enumerate() {
+            let mut buf = String::from("prefix");
+            normalize_into(&text[span.start..span.end], span.kind, &stemmer, &mut buf);
+            assert_eq!(&buf["prefix".len()..], toks.norm(i), "token {i}");
         }
     }
 
