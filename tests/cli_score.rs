@@ -216,18 +216,35 @@ fn a_bad_line_mid_stream_stops_after_the_whole_lines_before_it() {
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_contains(&err, &format!("{}:95: `text` must be a string, found a number", input.display()));
+    assert_contains(
+        &err,
+        &format!(
+            "{}:95: `text` must be a string, found a number",
+            input.display()
+        ),
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.is_empty() || text.ends_with('\n'), "whole lines only");
     for line in text.lines() {
         serde_json::from_str::<Value>(line).expect("every line written is whole JSON");
     }
 
-    let mut cmd = rhetor(["score", "--input", "jsonl", "--format", "jsonl", "--skip-bad", "-m"]);
+    let mut cmd = rhetor([
+        "score",
+        "--input",
+        "jsonl",
+        "--format",
+        "jsonl",
+        "--skip-bad",
+        "-m",
+    ]);
     cmd.arg(tiny_model()).arg(&input);
     let out = ok(cmd);
     assert_eq!(stdout(&out).lines().count(), 2 * 94);
-    assert_contains(&String::from_utf8_lossy(&out.stderr), "skipped 1 malformed line(s)");
+    assert_contains(
+        &String::from_utf8_lossy(&out.stderr),
+        "skipped 1 malformed line(s)",
+    );
 }
 
 #[test]
@@ -235,9 +252,19 @@ fn interrupted_runs_end_on_a_whole_line() {
     let dir = Dir::new();
     let good = examples_jsonl();
     let big = dir.write("big.jsonl", good.repeat(2000));
-    let mut cmd = rhetor(["score", "--input", "jsonl", "--format", "jsonl", "--threads", "1", "-m"]);
+    let mut cmd = rhetor([
+        "score",
+        "--input",
+        "jsonl",
+        "--format",
+        "jsonl",
+        "--threads",
+        "1",
+        "-m",
+    ]);
     cmd.arg(tiny_model()).arg(&big);
-    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     // Read until some output has arrived, then interrupt.
     let mut stdout = child.stdout.take().unwrap();
@@ -253,13 +280,21 @@ fn interrupted_runs_end_on_a_whole_line() {
     head.extend(rest);
     let text = String::from_utf8(head).unwrap();
     let lines = text.lines().count();
-    assert!(lines < 2000 * 94, "the run was interrupted before the end ({lines} lines)");
+    assert!(
+        lines < 2000 * 94,
+        "the run was interrupted before the end ({lines} lines)"
+    );
     assert_eq!(status.code(), Some(130));
     assert!(text.ends_with('\n'), "the output ends on a whole line");
     for line in text.lines() {
         serde_json::from_str::<Value>(line).expect("every line is whole JSON");
     }
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert_contains(&err, "interrupted after");
 }
