@@ -24,5 +24,6 @@ cargo build --release --quiet
   --map-label stance:positive=supportive \
   --map-label stance:negative=critical \
   --min-target-records 0 \
+  --max-features 40000 \
   --seed 42 \
   -o models/default.rhetor "$@"

@@ -5,6 +5,7 @@
 //! hand (label names are escaped once, up front) because formatting is a large share of the time
 //! of a scoring run.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use rhetor::corpus::TaskKind;
@@ -27,7 +28,7 @@ pub struct ParagraphRow<'a> {
     pub doc: &'a str,
     pub id: Option<&'a str>,
     /// Input fields to carry through (JSONL input), raw.
-    pub fields: &'a [(String, Box<RawValue>)],
+    pub fields: &'a [(Cow<'a, str>, &'a RawValue)],
     pub paragraph: usize,
     pub start: usize,
     pub end: usize,
@@ -176,7 +177,7 @@ impl<'h> RowFormatter<'h> {
     fn jsonl(&self, out: &mut Vec<u8>, row: &ParagraphRow) {
         out.push(b'{');
         for (k, v) in row.fields {
-            if OWN_KEYS.contains(&k.as_str()) {
+            if OWN_KEYS.contains(&k.as_ref()) {
                 continue;
             }
             json_str(out, k);

@@ -11,6 +11,7 @@
 //! (`[]` means "none of the labels"). A record without a task's key is unlabelled for that task.
 //! Other fields are kept, untouched, in [`Record::extra`]. Every error names the file and line.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
@@ -253,39 +254,64 @@ impl Record {
 
 /// A record read for scoring: the fields rhetor uses, decoded, and every other field kept as
 /// raw JSON in input order, so that it can be written out untouched without building a JSON
-/// tree (the scoring hot path).
+/// tree (the scoring hot path). Strings borrow from the line unless JSON escapes forced a copy.
 #[derive(Debug)]
-pub struct ScoreRecord {
+pub struct ScoreRecord<'a> {
     /// Record id (`<doc>:<line>` when absent).
-    pub id: String,
+    pub id: Cow<'a, str>,
     /// Document id (the id when absent).
-    pub doc: String,
+    pub doc: Cow<'a, str>,
     /// The text.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// Stance target, if any.
-    pub target: Option<String>,
+    pub target: Option<Cow<'a, str>>,
     /// Every other field but `labels`, as (key, raw JSON), in input order.
-    pub fields: Vec<(String, Box<serde_json::value::RawValue>)>,
+    pub fields: Vec<(Cow<'a, str>, &'a serde_json::value::RawValue)>,
 }
 
-/// The fields of a JSON object in input order, values left raw.
-struct RawObject(Vec<(String, Box<serde_json::value::RawValue>)>);
+/// A JSON string that borrows from the input when it holds no escape.
+struct JsonStr<'a>(Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for RawObject {
+impl<'de> Deserialize<'de> for JsonStr<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RawObject;
+            type Value = JsonStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<JsonStr<'de>, E> {
+                Ok(JsonStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<JsonStr<'de>, E> {
+                Ok(JsonStr(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<JsonStr<'de>, E> {
+                Ok(JsonStr(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The fields of a JSON object in input order, values left raw.
+struct RawObject<'a>(Vec<(Cow<'a, str>, &'a serde_json::value::RawValue)>);
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawObject<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<RawObject, A::Error> {
+            ) -> Result<RawObject<'de>, A::Error> {
                 let mut fields = Vec::new();
-                while let Some((k, v)) =
-                    map.next_entry::<String, Box<serde_json::value::RawValue>>()?
+                while let Some((JsonStr(k), v)) =
+                    map.next_entry::<JsonStr<'de>, &'de serde_json::value::RawValue>()?
                 {
                     fields.push((k, v));
                 }
@@ -308,9 +334,9 @@ fn raw_type_name(raw: &serde_json::value::RawValue) -> &'static str {
     }
 }
 
-impl ScoreRecord {
+impl<'a> ScoreRecord<'a> {
     /// Parses one JSONL line. Errors read as [`Record::parse`]'s.
-    pub fn parse(line: &str, origin: &Origin) -> Result<ScoreRecord, CorpusError> {
+    pub fn parse(line: &'a str, origin: &Origin) -> Result<ScoreRecord<'a>, CorpusError> {
         let RawObject(raw_fields) = serde_json::from_str(line).map_err(|e| {
             if e.is_data() {
                 let found = serde_json::from_str::<Value>(line)
@@ -327,31 +353,32 @@ impl ScoreRecord {
         let mut text = None;
         let (mut id, mut doc, mut target) = (None, None, None);
         let mut fields = Vec::with_capacity(raw_fields.len());
-        let string =
-            |key: &str, raw: &serde_json::value::RawValue| -> Result<Option<String>, CorpusError> {
-                match raw.get().as_bytes().first() {
-                    Some(b'"') => serde_json::from_str::<String>(raw.get())
-                        .map(Some)
-                        .map_err(|e| bad(origin, format!("`{key}`: {e}"))),
-                    Some(b'n') => Ok(None),
-                    _ => Err(bad(
-                        origin,
-                        format!("`{key}` must be a string, found {}", raw_type_name(raw)),
-                    )),
-                }
-            };
+        let string = |key: &str,
+                      raw: &'a serde_json::value::RawValue|
+         -> Result<Option<Cow<'a, str>>, CorpusError> {
+            match raw.get().as_bytes().first() {
+                Some(b'"') => serde_json::from_str::<JsonStr<'a>>(raw.get())
+                    .map(|s| Some(s.0))
+                    .map_err(|e| bad(origin, format!("`{key}`: {e}"))),
+                Some(b'n') => Ok(None),
+                _ => Err(bad(
+                    origin,
+                    format!("`{key}` must be a string, found {}", raw_type_name(raw)),
+                )),
+            }
+        };
         for (key, raw) in raw_fields {
-            match key.as_str() {
+            match key.as_ref() {
                 "text" => {
                     text = Some(
-                        string("text", &raw)?
+                        string("text", raw)?
                             .ok_or_else(|| bad(origin, "`text` must be a string, found null"))?,
                     )
                 }
                 "id" | "doc" => {
                     let v = match raw.get().as_bytes().first() {
-                        Some(b'0'..=b'9' | b'-') => Some(raw.get().to_string()),
-                        _ => string(&key, &raw)?,
+                        Some(b'0'..=b'9' | b'-') => Some(Cow::Borrowed(raw.get())),
+                        _ => string(&key, raw)?,
                     };
                     if key == "id" {
                         id = v;
@@ -359,7 +386,7 @@ impl ScoreRecord {
                         doc = v;
                     }
                 }
-                "target" => target = string("target", &raw)?,
+                "target" => target = string("target", raw)?,
                 "labels" => {}
                 _ => fields.push((key, raw)),
             }
@@ -367,8 +394,8 @@ impl ScoreRecord {
         let text = text.ok_or_else(|| bad(origin, "missing `text`"))?;
         let doc = doc
             .or_else(|| id.clone())
-            .unwrap_or_else(|| origin.to_string());
-        let id = id.unwrap_or_else(|| format!("{doc}:{}", origin.line));
+            .unwrap_or_else(|| Cow::Owned(origin.to_string()));
+        let id = id.unwrap_or_else(|| Cow::Owned(format!("{doc}:{}", origin.line)));
         Ok(ScoreRecord {
             id,
             doc,
@@ -665,15 +692,16 @@ mod tests {
             &origin,
         )
         .unwrap();
-        assert_eq!(
-            (r.text.as_str(), r.doc.as_str(), r.id.as_str()),
-            ("T", "7", "7:3")
+        assert_eq!((&*r.text, &*r.doc, &*r.id), ("T", "7", "7:3"));
+        assert!(
+            matches!(r.text, Cow::Borrowed(_)),
+            "no escape: borrowed from the line"
         );
         assert_eq!(r.target, None);
         let fields: Vec<(&str, &str)> = r
             .fields
             .iter()
-            .map(|(k, v)| (k.as_str(), v.get()))
+            .map(|(k, v)| (k.as_ref(), v.get()))
             .collect();
         assert_eq!(
             fields,

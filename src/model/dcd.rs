@@ -293,6 +293,17 @@ impl DcdLogisticValidParams {
             add_row(&mut w, x, i, sign_y[i] * alpha[2 * i], bias);
         }
         let mut order: Vec<usize> = (0..n).filter(|&i| upper[i] > 0.0).collect();
+        // ln(α_i / (C_i − α_i)) of every row, kept up to date, so a visit whose starting point
+        // is the current α needs no logarithm of its own.
+        let mut log_ratio: Vec<f64> = (0..n)
+            .map(|i| {
+                if upper[i] > 0.0 {
+                    ln(alpha[2 * i] / alpha[2 * i + 1])
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let mut rng = Xoshiro256Plus::seed_from_u64(self.seed);
         let mut inner_eps = 1e-2f64;
         let inner_eps_min = self.eps.min(1e-8);
@@ -314,10 +325,14 @@ impl DcdLogisticValidParams {
                 };
                 let old = alpha[first];
                 let mut z = old;
+                // ln(z / (C − z)) at the starting point: the stored ratio, or its opposite for
+                // the other variable of the pair.
+                let mut log_z = sign * log_ratio[i];
                 if c - z < 0.5 * c {
                     z *= 0.1;
+                    log_z = ln(z / (c - z));
                 }
-                let mut gp = a * (z - old) + sign * b + (z / (c - z)).ln();
+                let mut gp = a * (z - old) + sign * b + log_z;
                 g_max = g_max.max(gp.abs());
                 let mut inner = 0;
                 while inner <= MAX_INNER {
@@ -327,13 +342,15 @@ impl DcdLogisticValidParams {
                     let gpp = a + c / (c - z) / z;
                     let next = z - gp / gpp;
                     z = if next <= 0.0 { z * ETA } else { next };
-                    gp = a * (z - old) + sign * b + (z / (c - z)).ln();
+                    log_z = ln(z / (c - z));
+                    gp = a * (z - old) + sign * b + log_z;
                     newton_iters += 1;
                     inner += 1;
                 }
                 if inner > 0 {
                     alpha[first] = z;
                     alpha[second] = c - z;
+                    log_ratio[i] = sign * log_z;
                     add_row(&mut w, x, i, sign * (z - old) * yi, bias);
                 }
             }
@@ -351,6 +368,12 @@ impl DcdLogisticValidParams {
             epochs,
         }
     }
+}
+
+/// Natural logarithm (the standard library's).
+#[inline]
+fn ln(x: f64) -> f64 {
+    x.ln()
 }
 
 fn dot_row(w: &[f64], x: &SparseRows, i: usize, bias: f64) -> f64 {

@@ -451,10 +451,21 @@ impl Model {
             // word cache stays warm.
             static SCRATCH: std::cell::RefCell<ScoreScratch> = Default::default();
         }
-        texts
-            .par_iter()
-            .map(|(text, target)| SCRATCH.with(|s| self.score(text, *target, &mut s.borrow_mut())))
-            .collect()
+        // Chunks of paragraphs, not single ones: a paragraph takes microseconds, too little to
+        // pay for a task each.
+        let chunks: Vec<Vec<Vec<TaskScores>>> = texts
+            .par_chunks(64)
+            .map(|chunk| {
+                SCRATCH.with(|s| {
+                    let scratch = &mut s.borrow_mut();
+                    chunk
+                        .iter()
+                        .map(|(text, target)| self.score(text, *target, scratch))
+                        .collect()
+                })
+            })
+            .collect();
+        chunks.into_iter().flatten().collect()
     }
 
     /// Scores the row already in `scratch.row`.

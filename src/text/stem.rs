@@ -93,6 +93,7 @@ impl fmt::Display for Language {
 
 /// A stemmer for one language; `Send + Sync`, so one instance serves every thread.
 pub struct Stemmer {
+    language: Language,
     inner: Option<rust_stemmers::Stemmer>,
 }
 
@@ -100,8 +101,14 @@ impl Stemmer {
     /// Creates the stemmer for `language` (a no-op for [`Language::None`]).
     pub fn new(language: Language) -> Self {
         Stemmer {
+            language,
             inner: language.algorithm().map(rust_stemmers::Stemmer::create),
         }
+    }
+
+    /// The language it stems.
+    pub fn language(&self) -> Language {
+        self.language
     }
 
     /// Replaces the lowercased word at `buf[from..]` by its stem, allocating only when the

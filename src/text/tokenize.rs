@@ -11,6 +11,7 @@
 //! become `0` (`1990s` → `0s`) and then the word is stemmed; a number token's normal form is
 //! [`NUMBER`]; every quotation mark normalises to `"`.
 
+use rustc_hash::FxHashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::stem::Stemmer;
@@ -49,7 +50,14 @@ pub struct Tokens {
     arena: String,
     tokens: Vec<Token>,
     spans: Vec<Span>,
+    /// Lowercased word → stem, for the language in `stems_language`: stemming is the costliest
+    /// step of tokenizing and words repeat.
+    stems: FxHashMap<Box<str>, Box<str>>,
+    stems_language: Option<super::Language>,
 }
+
+/// Stems a [`Tokens`] buffer remembers before it starts over.
+const STEM_CACHE_LIMIT: usize = 1 << 17;
 
 impl Tokens {
     /// Empties the buffers, keeping their capacity.
@@ -281,6 +289,10 @@ pub fn normalize_into(surface: &str, kind: TokenKind, stemmer: &Stemmer, buf: &m
 /// Tokenizes `text` into `out` (cleared first), stemming words with `stemmer`.
 pub fn tokenize(text: &str, stemmer: &Stemmer, out: &mut Tokens) {
     out.clear();
+    if out.stems_language != Some(stemmer.language()) || out.stems.len() >= STEM_CACHE_LIMIT {
+        out.stems.clear();
+        out.stems_language = Some(stemmer.language());
+    }
     let mut spans = std::mem::take(&mut out.spans);
     segment(text, &mut spans);
     for span in &spans {
@@ -291,8 +303,15 @@ pub fn tokenize(text: &str, stemmer: &Stemmer, out: &mut Tokens) {
         let lower_end = arena_pos(arena);
         let norm = if span.kind == TokenKind::Word {
             // Stem a copy so that the lowercased form stays available for character n-grams.
-            arena.extend_from_within(lower_start as usize..lower_end as usize);
-            stemmer.stem_tail(arena, lower_end as usize);
+            let lower = &arena[lower_start as usize..lower_end as usize];
+            if let Some(stem) = out.stems.get(lower) {
+                arena.push_str(stem);
+            } else {
+                let key: Box<str> = lower.into();
+                arena.extend_from_within(lower_start as usize..lower_end as usize);
+                stemmer.stem_tail(arena, lower_end as usize);
+                out.stems.insert(key, arena[lower_end as usize..].into());
+            }
             (lower_end, arena_pos(arena))
         } else {
             (lower_start, lower_end)
@@ -478,6 +497,25 @@ mod tests {
             normalize_into(&text[span.start..span.end], span.kind, &stemmer, &mut buf);
             assert_eq!(&buf["prefix".len()..], toks.norm(i), "token {i}");
         }
+    }
+
+    #[test]
+    fn stem_cache_follows_the_language() {
+        let mut toks = Tokens::default();
+        tokenize("gouvernements", &Stemmer::new(Language::French), &mut toks);
+        assert_eq!(toks.norm(0), "gouvern");
+        tokenize("gouvernements", &Stemmer::new(Language::None), &mut toks);
+        assert_eq!(
+            toks.norm(0),
+            "gouvernements",
+            "not the French stem from the cache"
+        );
+        tokenize(
+            "running running",
+            &Stemmer::new(Language::English),
+            &mut toks,
+        );
+        assert_eq!((toks.norm(0), toks.norm(1)), ("run", "run"));
     }
 
     #[test]
