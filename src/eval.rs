@@ -16,6 +16,10 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::TaskKind;
+use crate::model::{reliability, ReliabilityBin};
+
+/// Bins of the reliability table.
+pub const RELIABILITY_BINS: usize = 10;
 
 /// Precision, recall, F1 and support of one label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +68,12 @@ pub struct TaskReport {
     pub never_predicted: Vec<String>,
     /// Gold labels the model does not know (it can never predict them).
     pub unknown_labels: Vec<String>,
+    /// Expected calibration error of the scores (see [`TaskOutcomes::calibration`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ece: Option<f64>,
+    /// Reliability table: predictions binned by probability, with the observed frequency.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reliability: Vec<ReliabilityBin>,
 }
 
 /// Metrics of every evaluated task.
@@ -82,6 +92,10 @@ pub struct TaskOutcomes {
     pub model_labels: Vec<String>,
     /// (gold, predicted) label sets per record; single-label tasks hold one label in each.
     pub pairs: Vec<(Vec<String>, Vec<String>)>,
+    /// (probability, was it right) for calibration: every label's probability of every record
+    /// for a multi-label task, the predicted label's probability for a single-label one (the
+    /// usual top-label calibration). Empty: no calibration measure.
+    pub calibration: Vec<(f64, bool)>,
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -179,6 +193,12 @@ impl TaskOutcomes {
             .cloned()
             .collect();
         let single = self.kind == TaskKind::Single;
+        let (ece, reliability) = if self.calibration.is_empty() {
+            (None, Vec::new())
+        } else {
+            let (ece, table) = reliability(&self.calibration, RELIABILITY_BINS);
+            (Some(ece), table)
+        };
         TaskReport {
             kind: self.kind,
             n: self.pairs.len(),
@@ -201,6 +221,8 @@ impl TaskOutcomes {
             confusion: single.then_some(confusion),
             never_predicted,
             unknown_labels,
+            ece,
+            reliability,
         }
     }
 }
@@ -301,7 +323,33 @@ fn render_task(out: &mut String, name: &str, t: &TaskReport) {
     if let Some(confusion) = &t.confusion {
         render_confusion(out, confusion, &t.labels);
     }
+    if let Some(ece) = t.ece {
+        render_reliability(out, ece, &t.reliability, t.kind);
+    }
     let _ = writeln!(out);
+}
+
+fn render_reliability(out: &mut String, ece: f64, table: &[ReliabilityBin], kind: TaskKind) {
+    let what = match kind {
+        TaskKind::Multi => "every label's probability",
+        TaskKind::Single => "the predicted label's probability",
+    };
+    let _ = writeln!(out, "\nexpected calibration error {ece:.4} ({what})");
+    let _ = writeln!(
+        out,
+        "{:>13}  {:>8}  {:>9}  {:>9}",
+        "probability", "n", "predicted", "observed"
+    );
+    for b in table.iter().filter(|b| b.n > 0) {
+        let _ = writeln!(
+            out,
+            "{:>13}  {:>8}  {:>9.4}  {:>9.4}",
+            format!("{:.1}-{:.1}", b.lo, b.hi),
+            b.n,
+            b.mean_predicted,
+            b.observed
+        );
+    }
 }
 
 fn render_confusion(
@@ -368,6 +416,7 @@ mod tests {
                 .zip(pred)
                 .map(|(g, p)| (v(&[g]), v(&[p])))
                 .collect(),
+            calibration: Vec::new(),
         };
         let r = outcomes.report();
         assert_abs_diff_eq!(r.accuracy.unwrap(), 4.0 / 6.0, epsilon = 1e-12);
@@ -405,6 +454,7 @@ mod tests {
                 (v(&["a"]), v(&["a", "c"])),
                 (v(&["c"]), v(&[])),
             ],
+            calibration: vec![(0.9, true), (0.1, false), (0.6, true), (0.6, false)],
         };
         let r = outcomes.report();
         assert_abs_diff_eq!(r.micro_f1, 0.5, epsilon = 1e-12);
@@ -428,6 +478,9 @@ mod tests {
             text.contains("micro avg     0.5000     0.5000     0.5000"),
             "{text}"
         );
+        // ECE: bins [0.9, 1.0] (0.9, hit: 0.1), [0.6, 0.7) (0.6, 0.6; one hit: 0.1),
+        // [0.1, 0.2) (0.1, miss: 0.1): every bin is off by 0.1.
+        assert!(text.contains("expected calibration error 0.1000"), "{text}");
     }
 
     #[test]
@@ -436,6 +489,7 @@ mod tests {
             kind: TaskKind::Multi,
             model_labels: v(&["a"]),
             pairs: vec![(v(&["z"]), v(&[]))],
+            calibration: Vec::new(),
         };
         let r = outcomes.report();
         assert_eq!(r.unknown_labels, ["z"]);

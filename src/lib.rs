@@ -7,6 +7,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod model;
+pub mod stats;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -23,6 +23,15 @@ struct Task {
     f_avg: Option<f64>,
     labels: BTreeMap<String, Label>,
     confusion: Option<BTreeMap<String, BTreeMap<String, usize>>>,
+    ece: Option<f64>,
+    reliability: Vec<Bin>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Bin {
+    n: usize,
+    mean_predicted: f64,
+    observed: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +84,17 @@ fn json_report_has_the_documented_shape() {
         }
     }
     assert!((0.0..=1.0).contains(&technique.macro_f1));
+
+    // Calibration: an expected calibration error and a reliability table per task; the bins
+    // hold every scored (record, label) pair of a multi-label task, one per record otherwise.
+    for (t, expected_n) in [(stance, 72), (technique, 94 * 23)] {
+        let ece = t.ece.expect("ece reported");
+        assert!((0.0..=1.0).contains(&ece));
+        assert_eq!(t.reliability.iter().map(|b| b.n).sum::<usize>(), expected_n);
+        for b in &t.reliability {
+            assert!((0.0..=1.0).contains(&b.mean_predicted) && (0.0..=1.0).contains(&b.observed));
+        }
+    }
 }
 
 #[test]
@@ -91,6 +111,7 @@ fn text_report_reads_like_sklearn() {
         "task technique (multi-label, n = 94)",
         "micro avg",
         "confusion (rows: gold, columns: predicted)",
+        "expected calibration error",
     ] {
         assert_contains(&text, needle);
     }

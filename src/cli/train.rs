@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use rhetor::corpus::Record;
 use rhetor::features::{DocFreq, TfIdfParams};
 use rhetor::model::{
-    train, ClassWeight, DataFileInfo, Estimator, HeadBody, SelectMetric, TrainParams,
+    train, ClassWeight, DataFileInfo, Estimator, HeadBody, SearchGrid, SelectMetric, TrainParams,
 };
 use rhetor::text::{AnalyzerParams, Language};
 
@@ -45,6 +45,24 @@ enum MetricName {
     Accuracy,
     /// Mean F1 of `favor` and `against` (SemEval-2016 stance).
     FAvg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OnOff {
+    Off,
+    On,
+}
+
+/// A character n-gram range in a grid: `none` or `MIN-MAX`.
+#[derive(Debug, Clone, Copy)]
+struct CharRange(Option<(usize, usize)>);
+
+fn parse_char_range(s: &str) -> Result<CharRange, String> {
+    if s == "none" {
+        Ok(CharRange(None))
+    } else {
+        parse_range(s).map(|r| CharRange(Some(r)))
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -126,9 +144,39 @@ pub struct Args {
     /// Class weighting.
     #[arg(long, value_enum, default_value = "balanced")]
     class_weight: ClassWeightName,
-    /// Cross-validation folds (grouped by document) for thresholds when no --dev is given.
-    #[arg(long, default_value_t = 5)]
+    /// Cross-validation folds, grouped by document, for calibration, thresholds and every search.
+    #[arg(long, visible_alias = "cv", default_value_t = 5)]
     folds: usize,
+    /// NB-SVM: scale each binary model's features by their naive-Bayes log-count ratio.
+    #[arg(long)]
+    nb: bool,
+    /// Choose the vocabulary and every head's settings by cross-validation on the training data
+    /// over the grids below (and --c-grid for every head).
+    #[arg(long)]
+    search: bool,
+    /// Search grid: word n-gram ranges.
+    #[arg(long, value_delimiter = ',', value_parser = parse_range, default_value = "1-2,1-3")]
+    word_ngrams_grid: Vec<(usize, usize)>,
+    /// Search grid: character n-gram ranges (`none` for none).
+    #[arg(long, value_delimiter = ',', value_parser = parse_char_range, default_value = "none,2-5")]
+    char_ngrams_grid: Vec<CharRange>,
+    /// Search grid: minimum document frequencies.
+    #[arg(long, value_delimiter = ',', default_value = "2,3")]
+    min_df_grid: Vec<DocFreq>,
+    /// Search grid: features per model.
+    #[arg(long, value_delimiter = ',', default_value = "2000,5000,10000")]
+    features_grid: Vec<usize>,
+    /// Search grid: class weightings.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "balanced,none"
+    )]
+    class_weight_grid: Vec<ClassWeightName>,
+    /// Search grid: NB-SVM scaling.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "off,on")]
+    nb_grid: Vec<OnOff>,
     /// Random seed (folds, FTRL order).
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -205,6 +253,22 @@ pub fn run(a: Args) -> Result<Outcome> {
         seed: a.seed,
         min_target_records: a.min_target_records,
         c_grid: a.c_grid.clone(),
+        nb: a.nb,
+        search: a.search.then(|| SearchGrid {
+            word_ngrams: a.word_ngrams_grid.clone(),
+            char_ngrams: a.char_ngrams_grid.iter().map(|c| c.0).collect(),
+            min_df: a.min_df_grid.clone(),
+            features: a.features_grid.clone(),
+            class_weights: a
+                .class_weight_grid
+                .iter()
+                .map(|c| match c {
+                    ClassWeightName::Balanced => ClassWeight::Balanced,
+                    ClassWeightName::None => ClassWeight::None,
+                })
+                .collect(),
+            nb: a.nb_grid.iter().map(|o| *o == OnOff::On).collect(),
+        }),
         select_metric: match a.select_metric {
             MetricName::MacroF1 => SelectMetric::MacroF1,
             MetricName::Accuracy => SelectMetric::Accuracy,
@@ -267,55 +331,61 @@ pub fn run(a: Args) -> Result<Outcome> {
             clock.elapsed().as_secs_f64()
         );
         eprintln!("thresholds from: {}", meta.thresholds_from);
+        let params = &meta.settings;
+        eprintln!(
+            "vocabulary: word {}-{} grams, char n-grams {}, min_df {}",
+            params.analyzer.word_ngrams.0,
+            params.analyzer.word_ngrams.1,
+            params
+                .analyzer
+                .char_ngrams
+                .map_or("none".to_string(), |(a, b)| format!("{a}-{b}")),
+            params.tfidf.min_df
+        );
+        if meta.vocabulary_search.len() > 1 {
+            eprintln!("  vocabulary candidates (mean cross-validated score over heads):");
+            for v in &meta.vocabulary_search {
+                eprintln!(
+                    "    word {}-{} char {:<5} min_df {:<4} {:>8} features  {:.4}",
+                    v.word_ngrams.0,
+                    v.word_ngrams.1,
+                    v.char_ngrams
+                        .map_or("none".to_string(), |(a, b)| format!("{a}-{b}")),
+                    v.min_df.to_string(),
+                    v.n_features,
+                    v.score
+                );
+            }
+        }
         for (head, hm) in model.heads().iter().zip(&meta.heads) {
-            match &head.body {
-                HeadBody::Single { per_target, .. } => {
-                    eprintln!(
-                        "  {:<24} single-label, {} labels, {} records{}",
-                        head.task,
-                        head.labels.len(),
-                        hm.n_train,
-                        if per_target.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", {} per-target models", per_target.len())
-                        }
-                    );
-                    if !hm.search.is_empty() {
-                        eprintln!(
-                            "      cross-validated {}:",
-                            meta.settings.select_metric.name()
-                        );
-                        for sp in &hm.search {
-                            eprintln!(
-                                "        C = {:<5} per-target models {:<3}  {:.4}",
-                                sp.c,
-                                if sp.per_target { "yes" } else { "no" },
-                                sp.score
-                            );
-                        }
-                        eprintln!(
-                            "      chosen: C = {}, {} per-target models",
-                            hm.c.unwrap_or(f32::NAN),
-                            per_target.len()
-                        );
-                    }
+            let (kind, measure) = match head.kind() {
+                rhetor::corpus::TaskKind::Single => ("single-label", params.select_metric.name()),
+                rhetor::corpus::TaskKind::Multi => ("multi-label", "micro-F1"),
+            };
+            eprintln!(
+                "  {:<24} {kind}, {} labels, {} records: {}, cross-validated {measure} {:.4}",
+                head.task,
+                head.labels.len(),
+                hm.n_train,
+                hm.settings,
+                hm.cv_score
+            );
+            if !hm.search.is_empty() {
+                let mut ranked = hm.search.clone();
+                ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+                eprintln!("      best of {} candidates:", ranked.len());
+                for sp in ranked.iter().take(5) {
+                    eprintln!("        {:<50} {:.4}", sp.settings.to_string(), sp.score);
                 }
-                HeadBody::Multi { thresholds, .. } => {
-                    eprintln!(
-                        "  {:<24} multi-label, {} labels, {} records",
-                        head.task,
-                        head.labels.len(),
-                        hm.n_train
-                    );
-                    for (l, label) in head.labels.iter().enumerate() {
-                        let f1 = hm
-                            .threshold_f1
-                            .get(l)
-                            .map(|f| format!("  (tuning F1 {f:.3})"))
-                            .unwrap_or_default();
-                        eprintln!("      {label:<40} threshold {:.3}{f1}", thresholds[l]);
-                    }
+            }
+            if let HeadBody::Multi { thresholds, .. } = &head.body {
+                for (l, label) in head.labels.iter().enumerate() {
+                    let f1 = hm
+                        .threshold_f1
+                        .get(l)
+                        .map(|f| format!("  (tuning F1 {f:.3})"))
+                        .unwrap_or_default();
+                    eprintln!("      {label:<40} threshold {:.3}{f1}", thresholds[l]);
                 }
             }
         }

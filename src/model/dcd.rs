@@ -56,6 +56,16 @@ impl SparseRows {
     /// The rows `rows` of `x` (in that order, repeats allowed), keeping only the columns in
     /// `features` (increasing global ids), renumbered by their position in `features`.
     pub fn select(x: &CsrMatrix, rows: &[usize], features: &[u32]) -> SparseRows {
+        Self::select_scaled(x, rows, features, None)
+    }
+
+    /// [`SparseRows::select`], with each kept column multiplied by `scale[position]`.
+    pub fn select_scaled(
+        x: &CsrMatrix,
+        rows: &[usize],
+        features: &[u32],
+        scale: Option<&[f32]>,
+    ) -> SparseRows {
         // A dense global → local map is faster than hashing and cheap at vocabulary size.
         let mut local = vec![u32::MAX; x.n_cols()];
         for (i, &f) in features.iter().enumerate() {
@@ -74,7 +84,7 @@ impl SparseRows {
                 let l = local[id as usize];
                 if l != u32::MAX {
                     out.indices.push(l);
-                    out.values.push(v);
+                    out.values.push(scale.map_or(v, |s| v * s[l as usize]));
                 }
             }
             out.indptr.push(out.indices.len());

@@ -186,6 +186,8 @@ pub(crate) struct Design<'a> {
     pub weights: Vec<f32>,
     /// Selected global feature ids, increasing.
     pub features: Vec<u32>,
+    /// Scale binary models' features by their naive-Bayes log-count ratio (NB-SVM).
+    pub nb: bool,
 }
 
 /// Largest number of times one row is repeated to realise a weight for the dense estimators
@@ -207,10 +209,37 @@ impl Design<'_> {
         (out, 1.0 / min)
     }
 
+    /// Naive-Bayes log-count ratios of the selected features for labels `y` (Wang & Manning
+    /// 2012, "Baselines and bigrams", NBSVM): with feature presence counted per class and
+    /// add-one smoothing, `r_j = ln((p_j / ‖p‖₁) / (q_j / ‖q‖₁))`. A model trained on `x ⊙ r`
+    /// is the linear model `w ⊙ r` on `x`, so the ratios fold into the weights afterwards.
+    fn nb_ratios(&self, y: &[bool]) -> Vec<f32> {
+        let k = self.features.len();
+        let mut local = vec![u32::MAX; self.x.n_cols()];
+        for (i, &f) in self.features.iter().enumerate() {
+            local[f as usize] = i as u32;
+        }
+        let (mut p, mut q) = (vec![1.0f64; k], vec![1.0f64; k]);
+        for (&r, &yi) in self.rows.iter().zip(y) {
+            let counts = if yi { &mut p } else { &mut q };
+            for &id in self.x.row(r).0 {
+                let j = local[id as usize];
+                if j != u32::MAX {
+                    counts[j as usize] += 1.0;
+                }
+            }
+        }
+        let (sp, sq): (f64, f64) = (p.iter().sum(), q.iter().sum());
+        p.iter()
+            .zip(&q)
+            .map(|(pj, qj)| ((pj / sp) / (qj / sq)).ln() as f32)
+            .collect()
+    }
+
     /// The dense, column-major matrix of the selected features for the given positions in
     /// `rows` (linfa's solvers are 2–3× faster on column-major data), with an optional trailing
-    /// column of ones.
-    fn dense(&self, positions: &[usize], bias_column: bool) -> Array2<f32> {
+    /// column of ones, each feature multiplied by `scale` when given.
+    fn dense(&self, positions: &[usize], bias_column: bool, scale: Option<&[f32]>) -> Array2<f32> {
         let k = self.features.len() + usize::from(bias_column);
         let mut local = vec![u32::MAX; self.x.n_cols()];
         for (i, &f) in self.features.iter().enumerate() {
@@ -222,7 +251,7 @@ impl Design<'_> {
             for (&id, &v) in ids.iter().zip(vals) {
                 let j = local[id as usize];
                 if j != u32::MAX {
-                    m[[i, j as usize]] = v;
+                    m[[i, j as usize]] = scale.map_or(v, |s| v * s[j as usize]);
                 }
             }
             if bias_column {
@@ -246,9 +275,11 @@ pub(crate) fn fit_binary(
 ) -> Result<SparseLinear, String> {
     debug_assert_eq!(design.rows.len(), y.len());
     let k = design.features.len();
-    let (weights, intercept) = match *est {
+    let scale = design.nb.then(|| design.nb_ratios(y));
+    let scale = scale.as_deref();
+    let (mut weights, intercept): (Vec<f32>, f32) = match *est {
         Estimator::Logistic { c, eps, max_epochs } => {
-            let rows = SparseRows::select(design.x, &design.rows, &design.features);
+            let rows = SparseRows::select_scaled(design.x, &design.rows, &design.features, scale);
             let ds = DatasetBase::new(rows, Array1::from(y.to_vec()))
                 .with_weights(Array1::from(design.weights.clone()));
             let model = DcdLogisticParams::new()
@@ -263,12 +294,12 @@ pub(crate) fn fit_binary(
             (model.weights, model.intercept)
         }
         Estimator::LinfaLogistic { c, max_iter, tol } => {
-            let (positions, scale) = design.repeated();
-            let x = design.dense(&positions, false);
+            let (positions, reg_scale) = design.repeated();
+            let x = design.dense(&positions, false, scale);
             let yr: Vec<bool> = positions.iter().map(|&p| y[p]).collect();
             let ds = DatasetBase::new(x.view(), Array1::from(yr));
             let model = LogisticRegression::default()
-                .alpha(scale / c)
+                .alpha(reg_scale / c)
                 .max_iterations(max_iter)
                 .gradient_tolerance(tol * positions.len() as f32)
                 .fit(&ds)
@@ -289,12 +320,15 @@ pub(crate) fn fit_binary(
         } => {
             // linfa-ftrl's l1 / l2 are ratios in [0, 1] applied per update: not rescaled.
             let (positions, _) = design.repeated();
-            let x = design.dense(&positions, true);
+            let x = design.dense(&positions, true, scale);
             let yr: Vec<bool> = positions.iter().map(|&p| y[p]).collect();
             let w = fit_ftrl(x.view(), &yr, alpha, beta, l1, l2, epochs, seed)?;
             (w[..k].to_vec(), w[k])
         }
     };
+    if let Some(r) = scale {
+        weights.iter_mut().zip(r).for_each(|(w, r)| *w *= r);
+    }
     Ok(SparseLinear {
         features: design.features.clone(),
         weights,
@@ -352,7 +386,7 @@ pub(crate) fn fit_multiclass(
     let link = match *est {
         Estimator::LinfaLogistic { c, max_iter, tol } => {
             let (positions, scale) = design.repeated();
-            let x = design.dense(&positions, false);
+            let x = design.dense(&positions, false, None);
             let yr: Vec<usize> = positions.iter().map(|&p| y[p]).collect();
             let ds = DatasetBase::new(x.view(), Array1::from(yr));
             let model = MultiLogisticRegression::default()
@@ -443,6 +477,7 @@ mod tests {
             rows: (0..x.n_rows()).collect(),
             weights: vec![1.0; x.n_rows()],
             features,
+            nb: false,
         }
     }
 
@@ -454,7 +489,7 @@ mod tests {
 
         // linfa's own model on the same dense rows.
         let all: Vec<usize> = (0..x.n_rows()).collect();
-        let dense = design.dense(&all, false);
+        let dense = design.dense(&all, false, None);
         let ds = DatasetBase::new(dense.view(), Array1::from(y.clone()));
         let (alpha, max_iter, tol) = linfa_settings(&design);
         let linfa_model = LogisticRegression::default()
@@ -497,7 +532,7 @@ mod tests {
             "class 3 never seen"
         );
         let all: Vec<usize> = (0..x.n_rows()).collect();
-        let dense = design.dense(&all, false);
+        let dense = design.dense(&all, false, None);
         let ds = DatasetBase::new(dense.view(), Array1::from(classes.clone()));
         let (alpha, max_iter, tol) = linfa_settings(&design);
         let linfa_model = MultiLogisticRegression::default()
@@ -531,6 +566,29 @@ mod tests {
             m.logits(ids, vals, &mut out);
             assert_eq!(out[0] > 0.0, truth, "row {r}");
         }
+    }
+
+    /// NB scaling trains on x ⊙ r and folds r into the weights: the sparse logits of the
+    /// folded model equal those of a model fitted on explicitly scaled rows.
+    #[test]
+    fn nb_scaling_folds_into_the_weights() {
+        let (x, y) = toy();
+        let mut d = design(&x, vec![0, 1, 3, 4, 6]);
+        d.nb = true;
+        let folded = fit_binary(&Estimator::default(), &d, &y, 0).unwrap();
+        let r = d.nb_ratios(&y);
+        assert!(
+            r[2] > 0.0 && r[3] < 0.0,
+            "feature 3 marks positives, 4 negatives: {r:?}"
+        );
+        // Fit on the scaled rows directly.
+        let rows = SparseRows::select_scaled(&x, &d.rows, &d.features, Some(&r));
+        let ds = DatasetBase::new(rows, Array1::from(y.clone()));
+        let plain = DcdLogisticParams::new().check().unwrap().fit(&ds).unwrap();
+        for ((f, p), r) in folded.weights.iter().zip(&plain.weights).zip(&r) {
+            assert_abs_diff_eq!(*f, p * r, epsilon = 1e-6);
+        }
+        assert_abs_diff_eq!(folded.intercepts[0], plain.intercept, epsilon = 1e-6);
     }
 
     #[test]

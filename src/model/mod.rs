@@ -6,6 +6,7 @@
 //! gathered into one inverted index, feature → (output, weight), so that scoring a paragraph is
 //! one pass over its non-zero TF-IDF values for all heads at once.
 
+mod calibrate;
 mod dcd;
 mod estimator;
 mod file;
@@ -13,14 +14,16 @@ mod linear;
 mod select;
 mod train;
 
+pub use calibrate::{reliability, Platt, ReliabilityBin};
 pub use dcd::{DcdError, DcdLogisticParams, DcdLogisticValidParams, FittedDcdLogistic, SparseRows};
 pub use estimator::Estimator;
 pub use file::{MODEL_FORMAT_VERSION, MODEL_MAGIC};
 pub use linear::{apply_link, sigmoid, Link, SparseLinear, ABSENT_CLASS_LOGIT};
 pub use select::{chi2, top_k};
 pub use train::{
-    best_threshold, train, tune_thresholds, ClassWeight, DataFileInfo, HeadMeta, SearchPoint,
-    SelectMetric, TrainParams, TrainReport, TrainingMeta, ValidTrainParams,
+    best_threshold, train, tune_thresholds, ClassWeight, DataFileInfo, HeadMeta, HeadSettings,
+    SearchGrid, SearchPoint, SelectMetric, TrainParams, TrainReport, TrainingMeta,
+    ValidTrainParams, VocabularyPoint,
 };
 
 use std::collections::HashMap;
@@ -60,6 +63,9 @@ pub struct Head {
     pub labels: Vec<String>,
     /// The fitted models.
     pub body: HeadBody,
+    /// Per label, the map of its logit fitted out of fold so that scores are calibrated
+    /// probabilities (applied before the link).
+    pub calibration: Vec<Platt>,
 }
 
 impl Head {
@@ -73,6 +79,14 @@ impl Head {
 
     fn is_consistent(&self, n_features: usize) -> bool {
         let n = self.labels.len();
+        if self.calibration.len() != n
+            || self
+                .calibration
+                .iter()
+                .any(|c| !(c.a.is_finite() && c.b.is_finite()))
+        {
+            return false;
+        }
         match &self.body {
             HeadBody::Single {
                 general,
@@ -511,9 +525,12 @@ impl Model {
                         .as_ref()
                         .and_then(|t| slots.per_target.get(t))
                         .unwrap_or(&slots.general[0]);
-                    scores
-                        .probs
-                        .extend_from_slice(&logits[s.first..s.first + n]);
+                    scores.probs.extend(
+                        logits[s.first..s.first + n]
+                            .iter()
+                            .zip(&head.calibration)
+                            .map(|(&z, c)| c.apply(z)),
+                    );
                     apply_link(s.link, &mut scores.probs);
                     let best = (0..n).fold(0, |b, i| {
                         if scores.probs[i] > scores.probs[b] {
@@ -525,9 +542,13 @@ impl Model {
                     scores.predicted.push(best);
                 }
                 HeadBody::Multi { thresholds, .. } => {
-                    scores
-                        .probs
-                        .extend(slots.general.iter().map(|s| sigmoid(logits[s.first])));
+                    scores.probs.extend(
+                        slots
+                            .general
+                            .iter()
+                            .zip(&head.calibration)
+                            .map(|(s, c)| sigmoid(c.apply(logits[s.first]))),
+                    );
                     scores
                         .predicted
                         .extend((0..n).filter(|&l| scores.probs[l] >= thresholds[l]));
@@ -570,6 +591,7 @@ mod tests {
                     ],
                     thresholds: vec![0.5; 3],
                 },
+                calibration: vec![Platt::IDENTITY; 3],
             },
             Head {
                 task: "s".into(),
@@ -578,6 +600,7 @@ mod tests {
                     general: linear(vec![1, 2, 5], 2, Link::Softmax, 0.4),
                     per_target: vec![("t".into(), linear(vec![0, 5], 2, Link::Softmax, 0.5))],
                 },
+                calibration: vec![Platt::IDENTITY; 2],
             },
         ];
         let analyzer = crate::text::AnalyzerParams {

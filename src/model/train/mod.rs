@@ -1,0 +1,818 @@
+//! Training: a labelled corpus in, a [`Model`] out.
+//!
+//! 1. Every task in the labels (or the ones asked for) gets a head.
+//! 2. The analyzer and TF-IDF are fitted once on the training texts. With a search grid, every
+//!    vocabulary candidate (word and character n-gram ranges, `min_df`) is fitted and scored
+//!    first: the mean over tasks of each head's cross-validated score at its base settings.
+//! 3. Each head is trained by [`heads::train_head`]: its candidate settings (C, features per
+//!    model, class weights, NB scaling, per-target models) are cross-validated with folds
+//!    grouped by document, the best is fitted on all rows, and its out-of-fold logits give the
+//!    Platt calibration of every output and, for multi-label heads, thresholds that maximise
+//!    micro-F1 (on the dev records instead, when given).
+//!
+//! Nothing is chosen on data that is measured afterwards: only cross-validation over the
+//! training records, or the dev records when the user passes them. Every step is deterministic
+//! for a given seed, whatever the number of threads.
+
+mod heads;
+mod thresholds;
+
+pub use heads::{HeadSettings, SearchPoint};
+pub use thresholds::{best_threshold, tune_thresholds};
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use self::heads::{has_target_groups, task_data, train_head, TaskData};
+use self::thresholds::label_f1s;
+use super::estimator::Estimator;
+use super::{Head, HeadBody, Model, ModelData};
+use crate::corpus::{discover_tasks, LabelValue, Record, TaskInfo, TaskKind};
+use crate::error::{Error, TrainError};
+use crate::eval::EvalReport;
+use crate::features::{CsrMatrix, DocFreq, FittedTfIdf, TfIdfParams, TfIdfValidParams};
+use crate::text::{AnalyzerConfig, AnalyzerParams};
+
+/// How classes are weighted in training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ClassWeight {
+    /// Every record counts once.
+    None,
+    /// Each class weighs n / (k · n_class), as scikit-learn's `class_weight="balanced"`.
+    #[default]
+    Balanced,
+}
+
+/// The cross-validated measure that chooses C for single-label heads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SelectMetric {
+    /// Macro-averaged F1 over the labels.
+    #[default]
+    MacroF1,
+    /// Accuracy.
+    Accuracy,
+    /// Mean F1 of `favor` and `against` (SemEval-2016 stance); needs both labels.
+    FAvg,
+}
+
+impl SelectMetric {
+    pub(crate) fn of(self, r: &crate::eval::TaskReport) -> f64 {
+        match self {
+            SelectMetric::MacroF1 => r.macro_f1,
+            SelectMetric::Accuracy => r.accuracy.unwrap_or(r.micro_f1),
+            SelectMetric::FAvg => r.f_avg.unwrap_or(0.0),
+        }
+    }
+
+    /// Name as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            SelectMetric::MacroF1 => "macro-F1",
+            SelectMetric::Accuracy => "accuracy",
+            SelectMetric::FAvg => "F_avg",
+        }
+    }
+}
+
+/// The candidate settings searched with `--search`: every vocabulary candidate (the product of
+/// the first three lists) is scored, then every head candidate (the product of `c_grid` and the
+/// last three lists, and per-target models on or off).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchGrid {
+    /// Word n-gram ranges.
+    pub word_ngrams: Vec<(usize, usize)>,
+    /// Character n-gram ranges (`None`: no character n-grams).
+    pub char_ngrams: Vec<Option<(usize, usize)>>,
+    /// Minimum document frequencies.
+    pub min_df: Vec<DocFreq>,
+    /// Features per model.
+    pub features: Vec<usize>,
+    /// Class weightings.
+    pub class_weights: Vec<ClassWeight>,
+    /// NB-SVM scaling off / on.
+    pub nb: Vec<bool>,
+}
+
+impl Default for SearchGrid {
+    fn default() -> Self {
+        SearchGrid {
+            word_ngrams: vec![(1, 2), (1, 3)],
+            char_ngrams: vec![None, Some((2, 5))],
+            min_df: vec![DocFreq::Count(2), DocFreq::Count(3)],
+            features: vec![2000, 5000, 10000],
+            class_weights: vec![ClassWeight::Balanced, ClassWeight::None],
+            nb: vec![false, true],
+        }
+    }
+}
+
+/// Training settings.
+///
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `analyzer` | see [`AnalyzerParams`] | tokens, stemming, n-grams | |
+/// | `tfidf` | see [`TfIdfParams`] | vocabulary and weighting | |
+/// | `estimator` | logistic, C = 1 | the linfa estimator | see [`Estimator`] |
+/// | `features_per_head` | 5000 | chi-square top-K features per model | >= 1 |
+/// | `class_weight` | balanced | class imbalance | |
+/// | `folds` | 5 | cross-validation folds for thresholds (grouped by document) | >= 2 |
+/// | `seed` | 42 | folds and any randomised estimator | |
+/// | `min_target_records` | 200 | records a stance target needs for its own model (0: never) | |
+/// | `c_grid` | 0.3, 1, 3, 10 | C values searched by cross-validation (single-label heads; every head with `search`) | each > 0 |
+/// | `select_metric` | macro-F1 | what single-label searches maximise | |
+/// | `nb` | off | NB-SVM log-count-ratio scaling | |
+/// | `search` | none | the grids searched by cross-validation | see [`SearchGrid`] |
+/// | `tasks` | all | tasks to train | names in the labels |
+///
+/// # Errors
+/// [`TrainParams::check`] returns the analyzer's, the TF-IDF's or a
+/// [`TrainError::BadParam`] error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainParams {
+    /// Text stage.
+    pub analyzer: AnalyzerParams,
+    /// Feature stage.
+    pub tfidf: TfIdfParams,
+    /// Estimator.
+    pub estimator: Estimator,
+    /// Features each model keeps (chi-square top-K).
+    pub features_per_head: usize,
+    /// Class weighting.
+    pub class_weight: ClassWeight,
+    /// Cross-validation folds.
+    pub folds: usize,
+    /// Random seed.
+    pub seed: u64,
+    /// Records a target needs for its own single-label model; 0 disables per-target models.
+    pub min_target_records: usize,
+    /// Candidate values of C for single-label heads, chosen by cross-validation (logistic
+    /// estimator; one value or none: no search, the estimator's C is used).
+    pub c_grid: Vec<f32>,
+    /// The measure that chooses single-label settings.
+    pub select_metric: SelectMetric,
+    /// NB-SVM log-count-ratio scaling of binary models' features.
+    pub nb: bool,
+    /// Settings searched by cross-validation, if any.
+    pub search: Option<SearchGrid>,
+    /// Tasks to train (empty: every task in the labels).
+    pub tasks: Vec<String>,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            analyzer: AnalyzerParams::default(),
+            tfidf: TfIdfParams::default(),
+            estimator: Estimator::default(),
+            features_per_head: 5000,
+            class_weight: ClassWeight::Balanced,
+            folds: 5,
+            seed: 42,
+            min_target_records: 200,
+            c_grid: vec![0.3, 1.0, 3.0, 10.0],
+            select_metric: SelectMetric::MacroF1,
+            nb: false,
+            search: None,
+            tasks: Vec::new(),
+        }
+    }
+}
+
+/// Checked training settings; only [`TrainParams::check`] makes one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidTrainParams {
+    params: TrainParams,
+    analyzer: AnalyzerConfig,
+    tfidf: TfIdfValidParams,
+}
+
+impl TrainParams {
+    /// Validates every setting.
+    pub fn check(self) -> Result<ValidTrainParams, Error> {
+        let analyzer = self.analyzer.clone().check()?;
+        let tfidf = self.tfidf.clone().check()?;
+        self.estimator.check().map_err(TrainError::BadParam)?;
+        if self.features_per_head == 0 {
+            return Err(TrainError::BadParam("features per head must be at least 1".into()).into());
+        }
+        if let Some(c) = self.c_grid.iter().find(|c| !(c.is_finite() && **c > 0.0)) {
+            return Err(TrainError::BadParam(format!(
+                "every C in the grid must be a finite number > 0 (got {c})"
+            ))
+            .into());
+        }
+        if let Some(g) = &self.search {
+            for &w in &g.word_ngrams {
+                for &c in &g.char_ngrams {
+                    AnalyzerParams {
+                        word_ngrams: w,
+                        char_ngrams: c,
+                        ..self.analyzer.clone()
+                    }
+                    .check()?;
+                }
+            }
+            for &m in &g.min_df {
+                TfIdfParams {
+                    min_df: m,
+                    ..self.tfidf.clone()
+                }
+                .check()?;
+            }
+            if g.features.contains(&0) {
+                return Err(
+                    TrainError::BadParam("features per head must be at least 1".into()).into(),
+                );
+            }
+            if [
+                g.word_ngrams.is_empty(),
+                g.char_ngrams.is_empty(),
+                g.min_df.is_empty(),
+                g.features.is_empty(),
+                g.class_weights.is_empty(),
+                g.nb.is_empty(),
+            ]
+            .contains(&true)
+            {
+                return Err(TrainError::BadParam(
+                    "every search grid needs at least one value".into(),
+                )
+                .into());
+            }
+        }
+        if self.folds < 2 {
+            return Err(TrainError::BadParam(format!(
+                "cross-validation needs at least 2 folds (got {})",
+                self.folds
+            ))
+            .into());
+        }
+        Ok(ValidTrainParams {
+            params: self,
+            analyzer,
+            tfidf,
+        })
+    }
+}
+
+impl ValidTrainParams {
+    /// The settings.
+    pub fn params(&self) -> &TrainParams {
+        &self.params
+    }
+}
+
+/// A data file a model was trained or tuned on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataFileInfo {
+    /// The path as given.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Records read from it.
+    pub records: usize,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+}
+
+impl DataFileInfo {
+    /// Hashes a file (streaming).
+    pub fn of_file(path: &Path, records: usize) -> std::io::Result<DataFileInfo> {
+        let mut file = std::fs::File::open(path)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut bytes = 0u64;
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            bytes += n as u64;
+            hasher.update(&buf[..n]);
+        }
+        let sha256 = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(DataFileInfo {
+            path: path.display().to_string(),
+            bytes,
+            records,
+            sha256,
+        })
+    }
+}
+
+/// Facts about one trained head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadMeta {
+    /// Task name.
+    pub task: String,
+    /// Training records labelled for the task.
+    pub n_train: usize,
+    /// Training records per label.
+    pub label_counts: BTreeMap<String, usize>,
+    /// Targets with their own model.
+    pub targets: Vec<String>,
+    /// The settings the head was fitted with.
+    pub settings: HeadSettings,
+    /// Cross-validated score of those settings (micro-F1 for multi-label heads, the selection
+    /// measure for single-label ones), out of fold, after calibration.
+    pub cv_score: f64,
+    /// Every candidate tried, when there was more than one.
+    pub search: Vec<SearchPoint>,
+    /// For multi-label heads: the out-of-fold (or dev) F1 each label's threshold reached.
+    pub threshold_f1: Vec<f32>,
+}
+
+/// One vocabulary candidate of a search and its score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VocabularyPoint {
+    /// Word n-gram range.
+    pub word_ngrams: (usize, usize),
+    /// Character n-gram range.
+    pub char_ngrams: Option<(usize, usize)>,
+    /// Minimum document frequency.
+    pub min_df: DocFreq,
+    /// Size of the vocabulary.
+    pub n_features: usize,
+    /// Mean over tasks of the heads' cross-validated scores.
+    pub score: f64,
+}
+
+/// How a model was trained: stored in the model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingMeta {
+    /// rhetor version that trained it.
+    pub rhetor_version: String,
+    /// The settings.
+    pub settings: TrainParams,
+    /// Training files.
+    pub train_files: Vec<DataFileInfo>,
+    /// Dev files (thresholds were tuned on them).
+    pub dev_files: Vec<DataFileInfo>,
+    /// Training records used.
+    pub n_train_records: usize,
+    /// Where the multi-label thresholds come from.
+    pub thresholds_from: String,
+    /// Per head.
+    pub heads: Vec<HeadMeta>,
+    /// Vocabulary candidates scored by the search (empty without one).
+    pub vocabulary_search: Vec<VocabularyPoint>,
+    /// Metrics on the dev files, as the JSON of an [`EvalReport`].
+    pub dev_metrics_json: Option<String>,
+}
+
+impl TrainingMeta {
+    /// The dev metrics, if the model was trained with dev files.
+    pub fn dev_metrics(&self) -> Option<EvalReport> {
+        self.dev_metrics_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+    }
+}
+
+/// What happened during training, for the person who asked.
+#[derive(Debug, Clone, Default)]
+pub struct TrainReport {
+    /// Things the user should know (skipped tasks, rare labels...).
+    pub warnings: Vec<String>,
+    /// (stage, seconds).
+    pub timings: Vec<(String, f64)>,
+}
+
+/// Per-label (probability, is gold) pairs of `head` over the records labelled for it.
+fn label_scores(model: &Model, head_idx: usize, records: &[Record]) -> Vec<Vec<(f32, bool)>> {
+    let head = &model.heads()[head_idx];
+    let labelled: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.labels.contains_key(&head.task))
+        .collect();
+    let scored: Vec<Vec<f32>> = labelled
+        .par_iter()
+        .map_init(super::ScoreScratch::default, |scratch, r| {
+            model.score(&r.text, r.target.as_deref(), scratch)[head_idx]
+                .probs
+                .clone()
+        })
+        .collect();
+    (0..head.labels.len())
+        .map(|l| {
+            labelled
+                .iter()
+                .zip(&scored)
+                .map(|(r, p)| {
+                    let gold = r.labels[&head.task].labels().any(|g| g == head.labels[l]);
+                    (p[l], gold)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The base settings of a head (what the vocabulary search scores every head with).
+fn base_settings(params: &TrainParams) -> HeadSettings {
+    HeadSettings {
+        c: params.estimator.c(),
+        features: params.features_per_head,
+        class_weight: params.class_weight,
+        nb: params.nb,
+        per_target: false,
+    }
+}
+
+/// The candidate settings of a head: C from `c_grid` for single-label heads (every head when
+/// searching), the search grid's features, class weights and NB scaling, and per-target models
+/// on or off when the task has targets with enough records.
+fn head_candidates(params: &TrainParams, kind: TaskKind, has_targets: bool) -> Vec<HeadSettings> {
+    let base = base_settings(params);
+    let cs: Vec<Option<f32>> = match base.c {
+        Some(_)
+            if (params.search.is_some() || kind == TaskKind::Single)
+                && !params.c_grid.is_empty() =>
+        {
+            params.c_grid.iter().map(|&c| Some(c)).collect()
+        }
+        c => vec![c],
+    };
+    let (features, class_weights, nbs) = match &params.search {
+        Some(g) => (g.features.clone(), g.class_weights.clone(), g.nb.clone()),
+        None => (vec![base.features], vec![base.class_weight], vec![base.nb]),
+    };
+    let targets: &[bool] = if kind == TaskKind::Single && has_targets {
+        &[false, true]
+    } else {
+        &[false]
+    };
+    let mut out = Vec::new();
+    for &c in &cs {
+        for &features in &features {
+            for &class_weight in &class_weights {
+                for &nb in &nbs {
+                    for &per_target in targets {
+                        out.push(HeadSettings {
+                            c,
+                            features,
+                            class_weight,
+                            nb,
+                            per_target,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A task that can be trained, or why not.
+fn trainable<'a>(
+    info: &'a TaskInfo,
+    train: &'a [Record],
+    record_rows: &[Option<usize>],
+) -> Result<TaskData<'a>, String> {
+    let data = task_data(info, train, record_rows);
+    if data.labels.len() < 2 && info.kind == TaskKind::Single {
+        return Err(format!(
+            "task `{}` skipped: it has a single label ({}) in the training data",
+            info.name,
+            data.labels.join(", ")
+        ));
+    }
+    if data.labels.is_empty() {
+        return Err(format!(
+            "task `{}` skipped: no record carries any of its labels",
+            info.name
+        ));
+    }
+    Ok(data)
+}
+
+/// Fits the vocabulary candidate and scores it: the mean over tasks of each head's
+/// cross-validated score at its base settings.
+fn score_vocabulary(
+    params: &TrainParams,
+    analyzer: &AnalyzerConfig,
+    tfidf: &TfIdfValidParams,
+    texts: &[&str],
+    tasks: &[&TaskInfo],
+    train: &[Record],
+    record_rows: &[Option<usize>],
+) -> Result<(FittedTfIdf, CsrMatrix, f64), Error> {
+    let (fitted, x) = tfidf.fit_transform(&analyzer.build(), texts)?;
+    let base = base_settings(params);
+    let mut scores = Vec::new();
+    for info in tasks {
+        if let Ok(data) = trainable(info, train, record_rows) {
+            scores.push(heads::cv_score(&data, &x, params, &base)?);
+        }
+    }
+    let mean = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
+    Ok((fitted, x, mean))
+}
+
+/// Trains a model on `train`; with `dev`, thresholds are tuned on it and its metrics stored.
+///
+/// `train_files` and `dev_files` describe where the records came from (stored in the model).
+/// `progress` receives a line per stage.
+pub fn train(
+    params: &ValidTrainParams,
+    train: &[Record],
+    dev: Option<&[Record]>,
+    train_files: Vec<DataFileInfo>,
+    dev_files: Vec<DataFileInfo>,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<(Model, TrainReport), Error> {
+    let mut p = params.params.clone();
+    let mut report = TrainReport::default();
+    let clock = Instant::now();
+    let all_tasks = discover_tasks(train)?;
+    let tasks: Vec<&TaskInfo> = if p.tasks.is_empty() {
+        all_tasks.values().collect()
+    } else {
+        p.tasks
+            .iter()
+            .map(|t| {
+                all_tasks.get(t).ok_or_else(|| TrainError::UnknownTask {
+                    task: t.clone(),
+                    found: all_tasks.keys().cloned().collect::<Vec<_>>().join(", "),
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if tasks.is_empty() {
+        return Err(TrainError::Untrainable {
+            task: "(any)".into(),
+            reason: "the training records carry no labels".into(),
+        }
+        .into());
+    }
+
+    // Texts of the records labelled for at least one trained task.
+    let mut record_rows = vec![None; train.len()];
+    let mut texts = Vec::new();
+    for (i, r) in train.iter().enumerate() {
+        if tasks.iter().any(|t| r.labels.contains_key(&t.name)) {
+            record_rows[i] = Some(texts.len());
+            texts.push(r.text.as_str());
+        }
+    }
+
+    // The vocabulary: the one asked for, or the best of the search grid's candidates.
+    let mut vocabulary_search = Vec::new();
+    let (analyzer, tfidf, x) = match p.search.clone() {
+        None => {
+            progress(&format!("fitting TF-IDF on {} records", texts.len()));
+            let (tfidf, x) = params
+                .tfidf
+                .fit_transform(&params.analyzer.build(), &texts)?;
+            (params.analyzer.clone(), tfidf, x)
+        }
+        Some(grid) => {
+            let mut best: Option<(
+                f64,
+                AnalyzerConfig,
+                TfIdfValidParams,
+                FittedTfIdf,
+                CsrMatrix,
+            )> = None;
+            for &word_ngrams in &grid.word_ngrams {
+                for &char_ngrams in &grid.char_ngrams {
+                    for &min_df in &grid.min_df {
+                        let analyzer = AnalyzerParams {
+                            word_ngrams,
+                            char_ngrams,
+                            ..p.analyzer.clone()
+                        }
+                        .check()?;
+                        let tfidf_params = TfIdfParams {
+                            min_df,
+                            ..p.tfidf.clone()
+                        }
+                        .check()?;
+                        let (fitted, x, score) = score_vocabulary(
+                            &p,
+                            &analyzer,
+                            &tfidf_params,
+                            &texts,
+                            &tasks,
+                            train,
+                            &record_rows,
+                        )?;
+                        progress(&format!(
+                            "vocabulary word {}-{}, char {}, min_df {min_df}: {} features, cross-validated score {score:.4}",
+                            word_ngrams.0,
+                            word_ngrams.1,
+                            char_ngrams.map_or("none".to_string(), |(a, b)| format!("{a}-{b}")),
+                            fitted.n_features(),
+                        ));
+                        vocabulary_search.push(VocabularyPoint {
+                            word_ngrams,
+                            char_ngrams,
+                            min_df,
+                            n_features: fitted.n_features(),
+                            score,
+                        });
+                        if best.as_ref().is_none_or(|b| score > b.0 + 1e-12) {
+                            best = Some((score, analyzer, tfidf_params, fitted, x));
+                        }
+                    }
+                }
+            }
+            let (_, analyzer, tfidf_params, fitted, x) = best.expect("the grid is not empty");
+            p.analyzer = analyzer.params().clone();
+            p.tfidf = tfidf_params.params().clone();
+            (analyzer, fitted, x)
+        }
+    };
+    report
+        .timings
+        .push(("vocabulary".into(), clock.elapsed().as_secs_f64()));
+    progress(&format!("vocabulary: {} features", tfidf.n_features()));
+
+    let mut heads = Vec::new();
+    let mut metas = Vec::new();
+    for info in &tasks {
+        let start = Instant::now();
+        let data = match trainable(info, train, &record_rows) {
+            Ok(d) => d,
+            Err(warning) => {
+                report.warnings.push(warning);
+                continue;
+            }
+        };
+        for (label, count) in &info.label_counts {
+            if info.kind == TaskKind::Multi && *count < p.folds {
+                report.warnings.push(format!(
+                    "task `{}`: label `{label}` has {count} training records, fewer than the {} folds; its calibration and threshold are unreliable",
+                    info.name, p.folds
+                ));
+            }
+        }
+        let has_targets = info.kind == TaskKind::Single && has_target_groups(&data, &p);
+        let candidates = head_candidates(&p, info.kind, has_targets);
+        progress(&format!(
+            "training `{}` ({}, {} records, {} labels, {} candidate setting{})",
+            info.name,
+            info.kind,
+            data.rows.len(),
+            data.labels.len(),
+            candidates.len(),
+            if candidates.len() == 1 { "" } else { "s" }
+        ));
+        let fit = train_head(&data, &x, &p, &candidates)?;
+        let targets = match &fit.body {
+            HeadBody::Single { per_target, .. } => {
+                per_target.iter().map(|(t, _)| t.clone()).collect()
+            }
+            HeadBody::Multi { .. } => Vec::new(),
+        };
+        heads.push(Head {
+            task: info.name.clone(),
+            labels: data.labels.clone(),
+            body: fit.body,
+            calibration: fit.calibration,
+        });
+        metas.push(HeadMeta {
+            task: info.name.clone(),
+            n_train: data.rows.len(),
+            label_counts: info.label_counts.clone(),
+            targets,
+            settings: fit.settings,
+            cv_score: fit.cv_score,
+            search: fit.search,
+            threshold_f1: fit.threshold_f1,
+        });
+        report
+            .timings
+            .push((format!("head {}", info.name), start.elapsed().as_secs_f64()));
+    }
+
+    let meta = TrainingMeta {
+        rhetor_version: env!("CARGO_PKG_VERSION").to_string(),
+        settings: p.clone(),
+        train_files,
+        dev_files,
+        n_train_records: texts.len(),
+        thresholds_from: if dev.is_some() {
+            "dev".to_string()
+        } else {
+            format!(
+                "cross-validation on train, {} folds grouped by document",
+                p.folds
+            )
+        },
+        heads: metas,
+        vocabulary_search,
+        dev_metrics_json: None,
+    };
+    let mut model = Model::from_data(ModelData {
+        analyzer,
+        tfidf,
+        heads,
+        meta,
+    });
+
+    if let Some(dev) = dev {
+        progress(&format!("tuning thresholds on {} dev records", dev.len()));
+        let mut data = model.data.clone();
+        for (h, head) in data.heads.iter_mut().enumerate() {
+            if let HeadBody::Multi { thresholds, .. } = &mut head.body {
+                let scores = label_scores(&model, h, dev);
+                let (tuned, _) = tune_thresholds(&scores);
+                data.meta.heads[h].threshold_f1 = label_f1s(&scores, &tuned);
+                *thresholds = tuned;
+            }
+        }
+        model = Model::from_data(data);
+        let metrics = model.evaluate(dev);
+        let mut data = model.data.clone();
+        data.meta.dev_metrics_json =
+            Some(serde_json::to_string(&metrics).expect("metrics serialise"));
+        model = Model::from_data(data);
+    }
+    report
+        .timings
+        .push(("total".into(), clock.elapsed().as_secs_f64()));
+    Ok((model, report))
+}
+
+impl Model {
+    /// Predicts every record and measures each task the model has and the records label.
+    pub fn evaluate(&self, records: &[Record]) -> EvalReport {
+        let preds: Vec<Vec<super::TaskScores>> = records
+            .par_iter()
+            .map_init(super::ScoreScratch::default, |scratch, r| {
+                self.score(&r.text, r.target.as_deref(), scratch)
+            })
+            .collect();
+        let mut tasks = BTreeMap::new();
+        for (h, head) in self.heads().iter().enumerate() {
+            let pairs: Vec<(Vec<String>, Vec<String>)> = records
+                .iter()
+                .zip(&preds)
+                .filter_map(|(r, p)| {
+                    let gold = r.labels.get(&head.task)?;
+                    if gold.kind() != head.kind() {
+                        return None;
+                    }
+                    let gold: Vec<String> = match gold {
+                        LabelValue::Single(s) => vec![s.clone()],
+                        LabelValue::Multi(v) => v.clone(),
+                    };
+                    let pred = p[h]
+                        .predicted
+                        .iter()
+                        .map(|&i| head.labels[i].clone())
+                        .collect();
+                    Some((gold, pred))
+                })
+                .collect();
+            if pairs.is_empty() {
+                continue;
+            }
+            // Calibration pairs: every label's probability (multi-label) or the predicted
+            // label's probability (single-label), with whether it was right.
+            let calibration = records
+                .iter()
+                .zip(&preds)
+                .filter_map(|(r, p)| {
+                    let gold = r.labels.get(&head.task)?;
+                    (gold.kind() == head.kind()).then_some((gold, &p[h]))
+                })
+                .flat_map(|(gold, s)| -> Vec<(f64, bool)> {
+                    match head.kind() {
+                        TaskKind::Multi => head
+                            .labels
+                            .iter()
+                            .zip(&s.probs)
+                            .map(|(l, &p)| (f64::from(p), gold.labels().any(|g| g == l)))
+                            .collect(),
+                        TaskKind::Single => {
+                            let c = s.predicted[0];
+                            vec![(
+                                f64::from(s.probs[c]),
+                                gold.labels().any(|g| g == head.labels[c]),
+                            )]
+                        }
+                    }
+                })
+                .collect();
+            let outcomes = crate::eval::TaskOutcomes {
+                kind: head.kind(),
+                model_labels: head.labels.clone(),
+                pairs,
+                calibration,
+            };
+            tasks.insert(head.task.clone(), outcomes.report());
+        }
+        EvalReport { tasks }
+    }
+}
