@@ -30,6 +30,14 @@ pub enum TextError {
         /// Largest supported size.
         limit: usize,
     },
+    /// A target context window wider than supported.
+    #[error("the target context window {window} is wider than the supported maximum {limit}")]
+    TargetWindowTooWide {
+        /// Window given.
+        window: usize,
+        /// Widest supported.
+        limit: usize,
+    },
     /// A stemming language name that is not known.
     #[error("unknown stemming language `{0}` (known: {known})", known = crate::text::Language::NAMES.join(", "))]
     UnknownLanguage(String),

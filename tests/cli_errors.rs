@@ -59,7 +59,7 @@ fn damaged_or_foreign_model_files_name_the_file() {
         (
             "future.rhetor",
             future,
-            "model format version 99 is not supported (this build reads version 3)",
+            "model format version 99 is not supported (this build reads version 5)",
         ),
         ("text.rhetor", b"hello".to_vec(), "not a rhetor model file"),
     ];

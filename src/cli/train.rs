@@ -7,7 +7,8 @@ use anyhow::{bail, Context, Result};
 use rhetor::corpus::Record;
 use rhetor::features::{DocFreq, TfIdfParams};
 use rhetor::model::{
-    train, ClassWeight, DataFileInfo, Estimator, HeadBody, SearchGrid, SelectMetric, TrainParams,
+    describe_vocabulary, train, ClassWeight, DataFileInfo, Estimator, FinalModel, HeadBody,
+    SearchGrid, SelectMetric, TrainParams,
 };
 use rhetor::text::{AnalyzerParams, Language};
 
@@ -48,6 +49,13 @@ enum MetricName {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FinalModelName {
+    Auto,
+    FoldAverage,
+    Refit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum OnOff {
     Off,
     On,
@@ -63,6 +71,19 @@ fn parse_char_range(s: &str) -> Result<CharRange, String> {
     } else {
         parse_range(s).map(|r| CharRange(Some(r)))
     }
+}
+
+/// A target-features value in a grid: `none` or a context window.
+#[derive(Debug, Clone, Copy)]
+struct TargetOption(Option<usize>);
+
+fn parse_target_option(s: &str) -> Result<TargetOption, String> {
+    if s == "none" {
+        return Ok(TargetOption(None));
+    }
+    s.parse::<usize>()
+        .map(|w| TargetOption(Some(w)))
+        .map_err(|_| format!("`{s}` is neither `none` nor a window size"))
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -94,6 +115,15 @@ pub struct Args {
     /// Character n-gram sizes inside words, e.g. 2-5 (default: none).
     #[arg(long, value_parser = parse_range)]
     char_ngrams: Option<(usize, usize)>,
+    /// Replace mentions of each record's `target` by one placeholder token.
+    #[arg(long)]
+    target_mask: bool,
+    /// Also use the N words on each side of a target mention as side-tagged features.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    target_window: usize,
+    /// Rhetoric cues as features: words in capitals, intensifiers, second person.
+    #[arg(long)]
+    rhetoric: bool,
     /// Minimum document frequency: a count (2) or a fraction (0.001).
     #[arg(long, default_value = "2")]
     min_df: DocFreq,
@@ -147,6 +177,10 @@ pub struct Args {
     /// Cross-validation folds, grouped by document, for calibration, thresholds and every search.
     #[arg(long, visible_alias = "cv", default_value_t = 5)]
     folds: usize,
+    /// Each head's final model: the average of the cross-validation fold models, one model
+    /// fitted again on all rows, or auto (average for multi-label heads, refit for single-label).
+    #[arg(long, value_enum, default_value = "auto")]
+    final_model: FinalModelName,
     /// NB-SVM: scale each binary model's features by their naive-Bayes log-count ratio.
     #[arg(long)]
     nb: bool,
@@ -163,6 +197,13 @@ pub struct Args {
     /// Search grid: minimum document frequencies.
     #[arg(long, value_delimiter = ',', default_value = "2,3")]
     min_df_grid: Vec<DocFreq>,
+    /// Search grid: target features (`none`, or N: mentions masked with N words of context;
+    /// searched only when records have a target).
+    #[arg(long, value_delimiter = ',', value_parser = parse_target_option, default_value = "none,0,3,6")]
+    target_grid: Vec<TargetOption>,
+    /// Search grid: rhetoric cues.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "off,on")]
+    rhetoric_grid: Vec<OnOff>,
     /// Search grid: features per model.
     #[arg(long, value_delimiter = ',', default_value = "2000,5000,10000")]
     features_grid: Vec<usize>,
@@ -236,6 +277,9 @@ pub fn run(a: Args) -> Result<Outcome> {
             language: a.language,
             word_ngrams: a.word_ngrams,
             char_ngrams: a.char_ngrams,
+            target_mask: a.target_mask,
+            target_window: a.target_window,
+            rhetoric: a.rhetoric,
         },
         tfidf: TfIdfParams {
             min_df: a.min_df,
@@ -254,10 +298,17 @@ pub fn run(a: Args) -> Result<Outcome> {
         min_target_records: a.min_target_records,
         c_grid: a.c_grid.clone(),
         nb: a.nb,
+        final_model: match a.final_model {
+            FinalModelName::Auto => FinalModel::Auto,
+            FinalModelName::FoldAverage => FinalModel::FoldAverage,
+            FinalModelName::Refit => FinalModel::Refit,
+        },
         search: a.search.then(|| SearchGrid {
             word_ngrams: a.word_ngrams_grid.clone(),
             char_ngrams: a.char_ngrams_grid.iter().map(|c| c.0).collect(),
             min_df: a.min_df_grid.clone(),
+            target: a.target_grid.iter().map(|t| t.0).collect(),
+            rhetoric: a.rhetoric_grid.iter().map(|o| *o == OnOff::On).collect(),
             features: a.features_grid.clone(),
             class_weights: a
                 .class_weight_grid
@@ -333,25 +384,19 @@ pub fn run(a: Args) -> Result<Outcome> {
         eprintln!("thresholds from: {}", meta.thresholds_from);
         let params = &meta.settings;
         eprintln!(
-            "vocabulary: word {}-{} grams, char n-grams {}, min_df {}",
-            params.analyzer.word_ngrams.0,
-            params.analyzer.word_ngrams.1,
-            params
-                .analyzer
-                .char_ngrams
-                .map_or("none".to_string(), |(a, b)| format!("{a}-{b}")),
-            params.tfidf.min_df
+            "vocabulary: {}",
+            describe_vocabulary(&params.analyzer, &params.tfidf)
         );
         if meta.vocabulary_search.len() > 1 {
             eprintln!("  vocabulary candidates (mean cross-validated score over heads):");
             for v in &meta.vocabulary_search {
+                let tfidf = rhetor::features::TfIdfParams {
+                    min_df: v.min_df,
+                    ..params.tfidf.clone()
+                };
                 eprintln!(
-                    "    word {}-{} char {:<5} min_df {:<4} {:>8} features  {:.4}",
-                    v.word_ngrams.0,
-                    v.word_ngrams.1,
-                    v.char_ngrams
-                        .map_or("none".to_string(), |(a, b)| format!("{a}-{b}")),
-                    v.min_df.to_string(),
+                    "    {:<60} {:>8} features  {:.4}",
+                    describe_vocabulary(&v.analyzer, &tfidf),
                     v.n_features,
                     v.score
                 );

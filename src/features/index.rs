@@ -147,13 +147,31 @@ impl ShortKey {
     }
 }
 
-/// A per-thread cache from a token's surface form to its token id in one [`TermIndex`], so
-/// that a word seen before is neither lowercased nor stemmed again.
+/// What the cache knows of a surface form: its token id and its rhetoric flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachedWord {
+    /// Token id in the index, or [`NONE`].
+    pub token: u32,
+    /// Bit set of [`CachedWord::CAPS`], [`CachedWord::INTENSIFIER`], [`CachedWord::YOU`].
+    pub flags: u8,
+}
+
+impl CachedWord {
+    /// Written in capitals.
+    pub const CAPS: u8 = 1;
+    /// An intensifier.
+    pub const INTENSIFIER: u8 = 2;
+    /// A second-person pronoun.
+    pub const YOU: u8 = 4;
+}
+
+/// A per-thread cache from a token's surface form to its token id in one [`TermIndex`] (and
+/// its rhetoric flags), so that a word seen before is neither lowercased nor stemmed again.
 #[derive(Debug, Default, Clone)]
 pub struct WordCache {
     index_id: u64,
-    short: FxHashMap<ShortKey, u32>,
-    long: FxHashMap<Box<str>, u32>,
+    short: FxHashMap<ShortKey, CachedWord>,
+    long: FxHashMap<Box<str>, CachedWord>,
 }
 
 impl std::fmt::Debug for ShortKey {
@@ -166,13 +184,13 @@ impl std::fmt::Debug for ShortKey {
 }
 
 impl WordCache {
-    /// The token id of `surface` in `index`, computing it with `normalize` on a miss.
+    /// What is known of `surface` in `index`, computed with `normalize` on a miss.
     pub fn get_or_insert(
         &mut self,
         index: &TermIndex,
         surface: &str,
-        normalize: impl FnOnce() -> u32,
-    ) -> u32 {
+        normalize: impl FnOnce() -> CachedWord,
+    ) -> CachedWord {
         if self.index_id != index.id {
             self.short.clear();
             self.long.clear();
@@ -236,20 +254,19 @@ mod tests {
         let a = TermIndex::new(["x"]);
         let b = TermIndex::new(["y", "x"]);
         let mut cache = WordCache::default();
-        assert_eq!(cache.get_or_insert(&a, "X", || a.token("x")), 0);
-        assert_eq!(cache.get_or_insert(&a, "X", || unreachable!("cached")), 0);
-        assert_eq!(
-            cache.get_or_insert(&b, "X", || b.token("x")),
-            1,
-            "another index: recomputed"
-        );
+        let word = |token| CachedWord { token, flags: 0 };
+        let cached = || -> CachedWord { unreachable!("cached") };
+        assert_eq!(cache.get_or_insert(&a, "X", || word(a.token("x"))), word(0));
+        assert_eq!(cache.get_or_insert(&a, "X", cached), word(0));
+        let again = cache.get_or_insert(&b, "X", || word(b.token("x")));
+        assert_eq!(again, word(1), "another index: recomputed");
         let long = "Antidisestablishmentarianism";
-        assert_eq!(cache.get_or_insert(&b, long, || 7), 7);
-        assert_eq!(cache.get_or_insert(&b, long, || unreachable!("cached")), 7);
-        assert_eq!(cache.get_or_insert(&b, "fifteen-bytes!!", || 3), 3);
+        assert_eq!(cache.get_or_insert(&b, long, || word(7)), word(7));
+        assert_eq!(cache.get_or_insert(&b, long, cached), word(7));
         assert_eq!(
-            cache.get_or_insert(&b, "fifteen-bytes!!", || unreachable!("cached")),
-            3
+            cache.get_or_insert(&b, "fifteen-bytes!!", || word(3)),
+            word(3)
         );
+        assert_eq!(cache.get_or_insert(&b, "fifteen-bytes!!", cached), word(3));
     }
 }

@@ -15,11 +15,12 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::index::{TermIndex, WordCache, NONE};
+use super::index::{CachedWord, TermIndex, WordCache, NONE};
 use super::sparse::{CsrMatrix, SparseVec};
 use crate::error::FeatureError;
 use crate::text::{
-    for_each_char_gram, lower_into, normalize_into, segment, Analyzer, Scratch, Span, TokenKind,
+    for_each_char_gram, is_caps, lower_into, segment, Analyzer, Scratch, Span, TokenKind,
+    CAPS_TERM, INTENSIFIERS, INTENSIFIER_TERM, SECOND_PERSON, YOU_TERM,
 };
 
 /// A document-frequency bound: an absolute count of documents or a fraction of them.
@@ -160,16 +161,16 @@ struct ChunkTerms {
     docs: Vec<Vec<(u32, u32)>>,
 }
 
-fn analyse_chunk(analyzer: &Analyzer, texts: &[&str]) -> ChunkTerms {
+fn analyse_chunk(analyzer: &Analyzer, texts: &[(&str, Option<&str>)]) -> ChunkTerms {
     let mut interner: FxHashMap<String, u32> = FxHashMap::default();
     let mut terms = Vec::new();
     let mut scratch = Scratch::default();
     let mut ids = Vec::new();
     let docs = texts
         .iter()
-        .map(|text| {
+        .map(|(text, target)| {
             ids.clear();
-            analyzer.for_each_term(text, &mut scratch, |term, _| {
+            analyzer.for_each_term_with_target(text, *target, &mut scratch, |term, _| {
                 let id = match interner.get(term) {
                     Some(&id) => id,
                     None => {
@@ -248,6 +249,17 @@ impl TfIdfValidParams {
         &self,
         analyzer: &Analyzer,
         texts: &[&str],
+    ) -> Result<(FittedTfIdf, CsrMatrix), FeatureError> {
+        let with_targets: Vec<(&str, Option<&str>)> = texts.iter().map(|t| (*t, None)).collect();
+        self.fit_transform_with_targets(analyzer, &with_targets)
+    }
+
+    /// [`TfIdfValidParams::fit_transform`] for texts with their stance targets (which the
+    /// analyzer's target options use).
+    pub fn fit_transform_with_targets(
+        &self,
+        analyzer: &Analyzer,
+        texts: &[(&str, Option<&str>)],
     ) -> Result<(FittedTfIdf, CsrMatrix), FeatureError> {
         let chunks: Vec<ChunkTerms> = texts
             .par_chunks(FIT_CHUNK)
@@ -366,6 +378,8 @@ pub struct FittedTfIdf {
     terms: Vec<String>,
     idf: Vec<f32>,
     index: TermIndex,
+    /// Feature ids of the rhetoric cues ([`CAPS_TERM`], [`INTENSIFIER_TERM`], [`YOU_TERM`]).
+    cue_ids: [u32; 3],
 }
 
 /// The serialised form: the lookup index is rebuilt on load.
@@ -396,6 +410,8 @@ impl From<FittedTfIdf> for FittedTfIdfData {
 /// transforming allocation-free once its buffers and word cache have grown.
 #[derive(Debug, Default, Clone)]
 pub struct TransformScratch {
+    /// The analyzer's buffers, for texts with a stance target.
+    text: Scratch,
     spans: Vec<Span>,
     tokens: Vec<u32>,
     features: Vec<u32>,
@@ -417,11 +433,14 @@ impl TransformScratch {
 impl FittedTfIdf {
     fn new(params: TfIdfValidParams, terms: Vec<String>, idf: Vec<f32>) -> Self {
         let index = TermIndex::new(terms.iter().map(String::as_str));
+        let cue_ids =
+            [CAPS_TERM, INTENSIFIER_TERM, YOU_TERM].map(|t| index.term(t).unwrap_or(NONE));
         FittedTfIdf {
             params,
             terms,
             idf,
             index,
+            cue_ids,
         }
     }
 
@@ -486,7 +505,7 @@ impl FittedTfIdf {
         scratch: &mut TransformScratch,
         out: &mut SparseVec,
     ) {
-        self.count_features(analyzer, text, scratch);
+        self.count_features(analyzer, text, None, scratch);
         scratch.counts.sort_unstable();
         self.weigh(&scratch.counts, out);
     }
@@ -498,8 +517,21 @@ impl FittedTfIdf {
         &self,
         analyzer: &Analyzer,
         text: &str,
+        target: Option<&str>,
         scratch: &'s mut TransformScratch,
     ) -> &'s [(u32, u32)] {
+        if target.is_some() && analyzer.uses_target() {
+            // Target mentions change the terms: take the analyzer's own (string) path.
+            scratch.features.clear();
+            let features = &mut scratch.features;
+            analyzer.for_each_term_with_target(text, target, &mut scratch.text, |term, _| {
+                if let Some(f) = self.index.term(term) {
+                    features.push(f);
+                }
+            });
+            count_unsorted(&scratch.features, &mut scratch.table, &mut scratch.counts);
+            return &scratch.counts;
+        }
         let TransformScratch {
             spans,
             tokens,
@@ -510,19 +542,47 @@ impl FittedTfIdf {
             cache,
             chars,
             term,
+            text: _,
         } = scratch;
+        let params = analyzer.config().params();
         segment(text, spans);
         tokens.clear();
+        features.clear();
         for span in spans.iter() {
             let surface = &text[span.start..span.end];
-            tokens.push(cache.get_or_insert(&self.index, surface, || {
+            let word = cache.get_or_insert(&self.index, surface, || {
                 norm.clear();
-                normalize_into(surface, span.kind, analyzer.stemmer(), norm);
-                self.index.token(norm)
-            }));
+                lower_into(surface, span.kind, norm);
+                let mut flags = 0;
+                if span.kind == TokenKind::Word {
+                    if is_caps(surface) {
+                        flags |= CachedWord::CAPS;
+                    }
+                    if INTENSIFIERS.contains(&norm.as_str()) {
+                        flags |= CachedWord::INTENSIFIER;
+                    }
+                    if SECOND_PERSON.contains(&norm.as_str()) {
+                        flags |= CachedWord::YOU;
+                    }
+                    analyzer.stemmer().stem_tail(norm, 0);
+                }
+                CachedWord {
+                    token: self.index.token(norm),
+                    flags,
+                }
+            });
+            tokens.push(word.token);
+            if params.rhetoric && word.flags != 0 {
+                for (bit, &id) in [CachedWord::CAPS, CachedWord::INTENSIFIER, CachedWord::YOU]
+                    .iter()
+                    .zip(&self.cue_ids)
+                {
+                    if word.flags & bit != 0 && id != NONE {
+                        features.push(id);
+                    }
+                }
+            }
         }
-        features.clear();
-        let params = analyzer.config().params();
         let (wmin, wmax) = params.word_ngrams;
         for n in wmin..=wmax.min(tokens.len()) {
             // Look up every window, then drop the misses: no branch on a lookup's result inside
@@ -593,7 +653,7 @@ mod tests {
         AnalyzerParams {
             language: Language::None,
             word_ngrams: (1, 1),
-            char_ngrams: None,
+            ..AnalyzerParams::default()
         }
         .check()
         .unwrap()
@@ -659,16 +719,18 @@ mod tests {
     fn transform_one_matches_the_string_path() {
         let docs = [
             "The council's congestion charge will cost drivers £8 a day, from 2026!",
-            "Will it work? Critics say \"no\": the charge is a tax on the poor.",
+            "Will it work? Critics say \"no\": the charge is a TOTALLY unfair tax on YOU.",
             "Drivers, drivers, drivers: the charge hits them first and hardest.",
             "Überraschung in 1990s Köln — naïve café owners can't cope.",
             "",
         ];
-        for char_ngrams in [None, Some((2, 4))] {
+        for (char_ngrams, rhetoric) in [(None, false), (Some((2, 4)), false), (None, true)] {
             let analyzer = AnalyzerParams {
                 language: Language::English,
                 word_ngrams: (1, 3),
                 char_ngrams,
+                rhetoric,
+                ..AnalyzerParams::default()
             }
             .check()
             .unwrap()

@@ -51,6 +51,42 @@ impl SparseLinear {
         }
     }
 
+    /// The average of models with the same outputs and link: weights averaged over the union
+    /// of their features (a model without a feature counts 0 for it), intercepts averaged.
+    /// The average of linear models' logits is this model's logits.
+    pub fn average(models: &[&SparseLinear]) -> SparseLinear {
+        let n_out = models[0].n_outputs();
+        let k = models.len() as f32;
+        let mut features: Vec<u32> = models
+            .iter()
+            .flat_map(|m| m.features.iter().copied())
+            .collect();
+        features.sort_unstable();
+        features.dedup();
+        let mut weights = vec![0.0f32; features.len() * n_out];
+        for m in models {
+            debug_assert_eq!(m.n_outputs(), n_out);
+            let mut j = 0;
+            for (i, &f) in m.features.iter().enumerate() {
+                while features[j] != f {
+                    j += 1;
+                }
+                for o in 0..n_out {
+                    weights[j * n_out + o] += m.weights[i * n_out + o] / k;
+                }
+            }
+        }
+        let intercepts = (0..n_out)
+            .map(|o| models.iter().map(|m| m.intercepts[o]).sum::<f32>() / k)
+            .collect();
+        SparseLinear {
+            features,
+            weights,
+            intercepts,
+            link: models[0].link,
+        }
+    }
+
     /// Shape and value checks for data read from a file.
     pub(crate) fn is_consistent(&self, n_features: usize) -> bool {
         let n_out = self.n_outputs();
@@ -184,6 +220,30 @@ mod tests {
         m.logits(&[0, 4, 7, 9], &[9.0, 1.0, 2.0, 9.0], &mut out);
         dense.logits(&[0, 4, 7, 9], &[9.0, 1.0, 2.0, 9.0], &mut d);
         assert_eq!(out, d);
+    }
+
+    #[test]
+    fn average_logits_equal_the_average_model() {
+        let a = SparseLinear {
+            features: vec![1, 4],
+            weights: vec![1.0, 2.0],
+            intercepts: vec![0.5],
+            link: Link::Sigmoid,
+        };
+        let b = SparseLinear {
+            features: vec![0, 4],
+            weights: vec![3.0, -2.0],
+            intercepts: vec![-0.5],
+            link: Link::Sigmoid,
+        };
+        let avg = SparseLinear::average(&[&a, &b]);
+        assert_eq!(avg.features, [0, 1, 4]);
+        let (ids, vals) = (&[0u32, 1, 4][..], &[0.5f32, 0.25, 2.0][..]);
+        let (mut la, mut lb, mut lavg) = (Vec::new(), Vec::new(), Vec::new());
+        a.logits(ids, vals, &mut la);
+        b.logits(ids, vals, &mut lb);
+        avg.logits(ids, vals, &mut lavg);
+        assert_abs_diff_eq!(lavg[0], (la[0] + lb[0]) / 2.0, epsilon = 1e-6);
     }
 
     #[test]

@@ -21,9 +21,9 @@ pub use file::{MODEL_FORMAT_VERSION, MODEL_MAGIC};
 pub use linear::{apply_link, sigmoid, Link, SparseLinear, ABSENT_CLASS_LOGIT};
 pub use select::{chi2, top_k};
 pub use train::{
-    best_threshold, train, tune_thresholds, ClassWeight, DataFileInfo, HeadMeta, HeadSettings,
-    SearchGrid, SearchPoint, SelectMetric, TrainParams, TrainReport, TrainingMeta,
-    ValidTrainParams, VocabularyPoint,
+    best_threshold, describe_vocabulary, train, tune_thresholds, ClassWeight, DataFileInfo,
+    FinalModel, HeadMeta, HeadSettings, SearchGrid, SearchPoint, SelectMetric, TrainParams,
+    TrainReport, TrainingMeta, ValidTrainParams, VocabularyPoint,
 };
 
 use std::collections::HashMap;
@@ -66,6 +66,12 @@ pub struct Head {
     /// Per label, the map of its logit fitted out of fold so that scores are calibrated
     /// probabilities (applied before the link).
     pub calibration: Vec<Platt>,
+    /// Single-label heads: per label, an offset added to the log-probability before the
+    /// argmax. For two labels it is a decision threshold tuned out of fold for the selection
+    /// measure (macro-F1 favours the rarer label more than the plain argmax does); with more
+    /// labels the offsets are zero. The probabilities themselves are not changed. Empty for
+    /// multi-label heads (their thresholds decide).
+    pub offsets: Vec<f32>,
 }
 
 impl Head {
@@ -84,7 +90,15 @@ impl Head {
                 .calibration
                 .iter()
                 .any(|c| !(c.a.is_finite() && c.b.is_finite()))
+            || self.offsets.iter().any(|o| !o.is_finite())
         {
+            return false;
+        }
+        let offsets_ok = match self.body {
+            HeadBody::Single { .. } => self.offsets.len() == n,
+            HeadBody::Multi { .. } => self.offsets.is_empty(),
+        };
+        if !offsets_ok {
             return false;
         }
         match &self.body {
@@ -447,10 +461,10 @@ impl Model {
         scratch: &mut ScoreScratch,
         out: &mut Vec<TaskScores>,
     ) {
-        let counts = self
-            .data
-            .tfidf
-            .count_features(&self.analyzer, text, &mut scratch.transform);
+        let counts =
+            self.data
+                .tfidf
+                .count_features(&self.analyzer, text, target, &mut scratch.transform);
         self.index
             .logits_from_counts(&self.data.tfidf, counts, &mut scratch.logits);
         self.heads_from_logits(target, &scratch.logits, out);
@@ -532,13 +546,8 @@ impl Model {
                             .map(|(&z, c)| c.apply(z)),
                     );
                     apply_link(s.link, &mut scores.probs);
-                    let best = (0..n).fold(0, |b, i| {
-                        if scores.probs[i] > scores.probs[b] {
-                            i
-                        } else {
-                            b
-                        }
-                    });
+                    let decision = |i: usize| scores.probs[i].ln() + head.offsets[i];
+                    let best = (0..n).fold(0, |b, i| if decision(i) > decision(b) { i } else { b });
                     scores.predicted.push(best);
                 }
                 HeadBody::Multi { thresholds, .. } => {
@@ -592,6 +601,7 @@ mod tests {
                     thresholds: vec![0.5; 3],
                 },
                 calibration: vec![Platt::IDENTITY; 3],
+                offsets: Vec::new(),
             },
             Head {
                 task: "s".into(),
@@ -601,6 +611,7 @@ mod tests {
                     per_target: vec![("t".into(), linear(vec![0, 5], 2, Link::Softmax, 0.5))],
                 },
                 calibration: vec![Platt::IDENTITY; 2],
+                offsets: vec![0.0; 2],
             },
         ];
         let analyzer = crate::text::AnalyzerParams {

@@ -29,10 +29,52 @@ use crate::error::TextError;
 /// token never holds a control character).
 pub const CHAR_GRAM_PREFIX: char = '\u{1}';
 
+/// Prefix of the analyzer's own pseudo-terms (target placeholders, context, rhetoric cues).
+pub const SPECIAL_PREFIX: char = '\u{2}';
+/// Token that replaces a mention of the record's stance target (`target_mask`).
+pub const TARGET_TOKEN: &str = "\u{2}target";
+/// Emitted for every word written in capitals (two letters or more) (`rhetoric`).
+pub const CAPS_TERM: &str = "\u{2}caps";
+/// Emitted for every intensifier of [`INTENSIFIERS`] (`rhetoric`).
+pub const INTENSIFIER_TERM: &str = "\u{2}intensifier";
+/// Emitted for every second-person pronoun (`rhetoric`).
+pub const YOU_TERM: &str = "\u{2}you";
+
+/// English intensifiers and absolutes, whose density marks loaded and exaggerated writing
+/// (lowercased; matched before stemming).
+pub const INTENSIFIERS: &[&str] = &[
+    "absolutely",
+    "always",
+    "completely",
+    "deeply",
+    "definitely",
+    "enormous",
+    "entirely",
+    "extremely",
+    "highly",
+    "hugely",
+    "incredibly",
+    "massive",
+    "never",
+    "outrageous",
+    "particularly",
+    "really",
+    "so",
+    "totally",
+    "truly",
+    "utterly",
+    "very",
+];
+
+/// Second-person pronouns (lowercased).
+pub const SECOND_PERSON: &[&str] = &["you", "your", "yours", "yourself", "yourselves", "y'all"];
+
 /// Largest word n-gram size accepted.
 pub const MAX_WORD_NGRAM: usize = 6;
 /// Largest character n-gram size accepted.
 pub const MAX_CHAR_NGRAM: usize = 10;
+/// Largest target context window accepted.
+pub const MAX_TARGET_WINDOW: usize = 20;
 
 /// Settings of the text stage.
 ///
@@ -41,6 +83,9 @@ pub const MAX_CHAR_NGRAM: usize = 10;
 /// | `language` | `english` | Snowball stemmer, or `none` | any of [`Language::NAMES`] |
 /// | `word_ngrams` | `(1, 2)` | sizes of word n-grams | `1 <= min <= max <= 6` |
 /// | `char_ngrams` | `None` | sizes of character n-grams inside words | `1 <= min <= max <= 10` |
+/// | `target_mask` | off | mentions of the stance target become one placeholder token | |
+/// | `target_window` | 0 | side-tagged context words around target mentions | `<= 20` |
+/// | `rhetoric` | off | capitals, intensifiers and second person as pseudo-terms | |
 ///
 /// # Errors
 /// [`AnalyzerParams::check`] returns [`TextError::BadNgramRange`] or
@@ -53,6 +98,13 @@ pub struct AnalyzerParams {
     pub word_ngrams: (usize, usize),
     /// Inclusive range of character n-gram sizes, or `None` for no character n-grams.
     pub char_ngrams: Option<(usize, usize)>,
+    /// Replace mentions of the record's stance target by [`TARGET_TOKEN`] in word n-grams.
+    pub target_mask: bool,
+    /// Words up to this many tokens before / after a target mention also give the terms
+    /// `⟨left⟩word` / `⟨right⟩word` (0: off).
+    pub target_window: usize,
+    /// Rhetoric cues as pseudo-terms: words in capitals, intensifiers, second person.
+    pub rhetoric: bool,
 }
 
 impl Default for AnalyzerParams {
@@ -61,6 +113,9 @@ impl Default for AnalyzerParams {
             language: Language::English,
             word_ngrams: (1, 2),
             char_ngrams: None,
+            target_mask: false,
+            target_window: 0,
+            rhetoric: false,
         }
     }
 }
@@ -88,6 +143,12 @@ impl AnalyzerParams {
     /// Validates the settings.
     pub fn check(self) -> Result<AnalyzerConfig, TextError> {
         check_range("word", self.word_ngrams, MAX_WORD_NGRAM)?;
+        if self.target_window > MAX_TARGET_WINDOW {
+            return Err(TextError::TargetWindowTooWide {
+                window: self.target_window,
+                limit: MAX_TARGET_WINDOW,
+            });
+        }
         if let Some(range) = self.char_ngrams {
             check_range("char", range, MAX_CHAR_NGRAM)?;
         }
@@ -131,6 +192,65 @@ pub struct Scratch {
     pub tokens: Tokens,
     term: String,
     chars: Vec<char>,
+    target: Tokens,
+    /// Per token: inside a target mention.
+    mention: Vec<bool>,
+}
+
+/// Marks the tokens of `toks` that mention `target` (tokenized into `buf`): every occurrence of
+/// the target's whole word sequence and, for a multi-word target whose last word is
+/// capitalised (a name), every occurrence of that last word alone ("Clinton" for "Hillary
+/// Clinton"). Returns whether any token was marked.
+fn mark_mentions(
+    toks: &Tokens,
+    target: &str,
+    stemmer: &Stemmer,
+    buf: &mut Tokens,
+    mention: &mut Vec<bool>,
+) -> bool {
+    mention.clear();
+    mention.resize(toks.len(), false);
+    tokenize(target, stemmer, buf);
+    let words: Vec<usize> = (0..buf.len())
+        .filter(|&i| buf.tokens()[i].kind != TokenKind::Punct)
+        .collect();
+    if words.is_empty() {
+        return false;
+    }
+    let m = words.len();
+    let mut any = false;
+    for start in 0..toks.len() {
+        if start + m <= toks.len() && (0..m).all(|j| toks.norm(start + j) == buf.norm(words[j])) {
+            mention[start..start + m].iter_mut().for_each(|b| *b = true);
+            any = true;
+        }
+    }
+    let last = words[m - 1];
+    let last_is_name = target[buf.tokens()[last].start..]
+        .chars()
+        .next()
+        .is_some_and(char::is_uppercase);
+    if m > 1 && last_is_name {
+        for (i, flag) in mention.iter_mut().enumerate().take(toks.len()) {
+            if toks.norm(i) == buf.norm(last) {
+                *flag = true;
+                any = true;
+            }
+        }
+    }
+    any
+}
+
+/// Whether a token's original spelling is in capitals (at least two letters, none lowercase).
+pub fn is_caps(surface: &str) -> bool {
+    let mut letters = 0;
+    for c in surface.chars() {
+        if c.is_lowercase() {
+            return false;
+        }
+        letters += usize::from(c.is_alphabetic());
+    }
+    letters >= 2
 }
 
 /// Turns text into feature terms. `Send + Sync`: one analyzer serves every thread, each thread
@@ -173,12 +293,50 @@ impl Analyzer {
         &self,
         text: &str,
         scratch: &mut Scratch,
+        f: impl FnMut(&str, TermSource),
+    ) {
+        self.for_each_term_with_target(text, None, scratch, f);
+    }
+
+    /// Whether a stance target changes the terms of a text (the target options are on).
+    pub fn uses_target(&self) -> bool {
+        self.config.0.target_mask || self.config.0.target_window > 0
+    }
+
+    /// [`Analyzer::for_each_term`] for a text whose stance is toward `target`: with
+    /// `target_mask`, its mentions become [`TARGET_TOKEN`]; with `target_window`, the words
+    /// around them also give side-tagged terms. Without a target, or with the target options
+    /// off, the terms are those of [`Analyzer::for_each_term`].
+    pub fn for_each_term_with_target(
+        &self,
+        text: &str,
+        target: Option<&str>,
+        scratch: &mut Scratch,
         mut f: impl FnMut(&str, TermSource),
     ) {
         let params = &self.config.0;
         self.tokenize(text, &mut scratch.tokens);
         let toks = &scratch.tokens;
         let n_tok = toks.len();
+        let has_mentions = match target.filter(|_| self.uses_target()) {
+            Some(t) => mark_mentions(
+                toks,
+                t,
+                &self.stemmer,
+                &mut scratch.target,
+                &mut scratch.mention,
+            ),
+            None => false,
+        };
+        let mention = &scratch.mention;
+        let masked = |i: usize| has_mentions && params.target_mask && mention[i];
+        let norm = |i: usize| {
+            if masked(i) {
+                TARGET_TOKEN
+            } else {
+                toks.norm(i)
+            }
+        };
         let (wmin, wmax) = params.word_ngrams;
         for n in wmin..=wmax.min(n_tok) {
             for first in 0..=(n_tok - n) {
@@ -188,7 +346,7 @@ impl Analyzer {
                     if i > first {
                         term.push(' ');
                     }
-                    term.push_str(toks.norm(i));
+                    term.push_str(norm(i));
                 }
                 f(
                     term,
@@ -199,11 +357,47 @@ impl Analyzer {
                 );
             }
         }
+        if has_mentions && params.target_window > 0 {
+            let w = params.target_window;
+            for i in (0..n_tok).filter(|&i| !mention[i]) {
+                let source = TermSource { first: i, last: i };
+                // A word before a mention is its left context; after one, its right context.
+                let before = mention[i + 1..(i + 1 + w).min(n_tok)].contains(&true);
+                let after = mention[i.saturating_sub(w)..i].contains(&true);
+                for (side, yes) in [("\u{2}left:", before), ("\u{2}right:", after)] {
+                    if yes {
+                        let term = &mut scratch.term;
+                        term.clear();
+                        term.push_str(side);
+                        term.push_str(toks.norm(i));
+                        f(term, source);
+                    }
+                }
+            }
+        }
+        if params.rhetoric {
+            for (i, tok) in toks.tokens().iter().enumerate() {
+                if tok.kind != TokenKind::Word {
+                    continue;
+                }
+                let source = TermSource { first: i, last: i };
+                if is_caps(&text[tok.start..tok.end]) {
+                    f(CAPS_TERM, source);
+                }
+                let lower = toks.lower(i);
+                if INTENSIFIERS.contains(&lower) {
+                    f(INTENSIFIER_TERM, source);
+                }
+                if SECOND_PERSON.contains(&lower) {
+                    f(YOU_TERM, source);
+                }
+            }
+        }
         let Some(range) = params.char_ngrams else {
             return;
         };
         for (i, tok) in toks.tokens().iter().enumerate() {
-            if tok.kind != TokenKind::Word {
+            if tok.kind != TokenKind::Word || masked(i) {
                 continue;
             }
             let source = TermSource { first: i, last: i };
@@ -251,12 +445,22 @@ pub fn for_each_char_gram(
 }
 
 /// A term as a person reads it: character n-grams lose their internal prefix and are shown
-/// between brackets with `_` for the word boundary (`[_tax]`).
+/// between brackets with `_` for the word boundary (`[_tax]`); pseudo-terms are shown in angle
+/// brackets (`⟨target⟩ said`, `⟨left⟩prais`, `⟨caps⟩`).
 pub fn display_term(term: &str) -> String {
-    match term.strip_prefix(CHAR_GRAM_PREFIX) {
-        Some(gram) => format!("[{}]", gram.replace(' ', "_")),
-        None => term.to_string(),
+    if let Some(gram) = term.strip_prefix(CHAR_GRAM_PREFIX) {
+        return format!("[{}]", gram.replace(' ', "_"));
     }
+    term.split(' ')
+        .map(|part| match part.strip_prefix(SPECIAL_PREFIX) {
+            Some(special) => match special.split_once(':') {
+                Some((side, word)) => format!("⟨{side}⟩{word}"),
+                None => format!("⟨{special}⟩"),
+            },
+            None => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -310,6 +514,7 @@ mod tests {
             word_ngrams: (1, 1),
             char_ngrams: Some((2, 3)),
             language: Language::None,
+            ..AnalyzerParams::default()
         };
         assert_eq!(
             terms(params, "ab cde"),
@@ -322,6 +527,7 @@ mod tests {
             word_ngrams: (1, 1),
             char_ngrams: Some((4, 5)),
             language: Language::None,
+            ..AnalyzerParams::default()
         };
         // " a " is shorter than 4: yielded once, then the larger sizes are skipped.
         assert_eq!(terms(params, "a"), ["a", "[_a_]"]);
@@ -371,11 +577,139 @@ mod tests {
             let params = AnalyzerParams {
                 word_ngrams: word,
                 char_ngrams: chars,
-                language: Language::English,
+                ..AnalyzerParams::default()
             };
             let err = params.check().unwrap_err();
             assert_eq!(err.to_string(), message);
         }
+    }
+
+    fn terms_with_target(params: AnalyzerParams, text: &str, target: Option<&str>) -> Vec<String> {
+        let analyzer = params.check().unwrap().build();
+        let mut out = Vec::new();
+        analyzer.for_each_term_with_target(text, target, &mut Scratch::default(), |t, _| {
+            out.push(display_term(t))
+        });
+        out
+    }
+
+    #[test]
+    fn target_mentions_are_masked_and_give_context() {
+        let params = AnalyzerParams {
+            word_ngrams: (1, 2),
+            target_mask: true,
+            target_window: 1,
+            ..AnalyzerParams::default()
+        };
+        // (text, target, expected terms)
+        let cases: &[(&str, Option<&str>, &[&str])] = &[
+            (
+                "Critics slammed Clinton today",
+                Some("Hillary Clinton"),
+                &[
+                    "critic",
+                    "slam",
+                    "⟨target⟩",
+                    "today",
+                    "critic slam",
+                    "slam ⟨target⟩",
+                    "⟨target⟩ today",
+                    "⟨left⟩slam",
+                    "⟨right⟩today",
+                ],
+            ),
+            (
+                "Hillary Clinton won",
+                Some("Hillary Clinton"),
+                &[
+                    "⟨target⟩",
+                    "⟨target⟩",
+                    "won",
+                    "⟨target⟩ ⟨target⟩",
+                    "⟨target⟩ won",
+                    "⟨right⟩won",
+                ],
+            ),
+            // No mention, or no target: the plain terms.
+            (
+                "Voters won",
+                Some("Hillary Clinton"),
+                &["voter", "won", "voter won"],
+            ),
+            ("Clinton won", None, &["clinton", "won", "clinton won"]),
+            // A lowercase last word is not taken for a name...
+            (
+                "the abortion law",
+                Some("legalization of abortion"),
+                &["the", "abort", "law", "the abort", "abort law"],
+            ),
+            // ...a capitalised one is, title-case topics included.
+            (
+                "the abortion law",
+                Some("Legalization of Abortion"),
+                &[
+                    "the",
+                    "⟨target⟩",
+                    "law",
+                    "the ⟨target⟩",
+                    "⟨target⟩ law",
+                    "⟨left⟩the",
+                    "⟨right⟩law",
+                ],
+            ),
+        ];
+        for (text, target, expected) in cases {
+            assert_eq!(
+                terms_with_target(params.clone(), text, *target),
+                *expected,
+                "{text:?} / {target:?}"
+            );
+        }
+        // With the options off, a target changes nothing.
+        assert_eq!(
+            terms_with_target(
+                AnalyzerParams::default(),
+                "Critics slammed Clinton",
+                Some("Clinton")
+            ),
+            terms_with_target(AnalyzerParams::default(), "Critics slammed Clinton", None)
+        );
+    }
+
+    #[test]
+    fn rhetoric_cues_table() {
+        let params = AnalyzerParams {
+            word_ngrams: (1, 1),
+            rhetoric: true,
+            ..AnalyzerParams::default()
+        };
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "You are TOTALLY WRONG",
+                &[
+                    "you",
+                    "are",
+                    "total",
+                    "wrong",
+                    "⟨you⟩",
+                    "⟨caps⟩",
+                    "⟨intensifier⟩",
+                    "⟨caps⟩",
+                ],
+            ),
+            ("A US plan", &["a", "us", "plan", "⟨caps⟩"]),
+            ("I said no", &["i", "said", "no"]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(terms(params.clone(), text), *expected, "{text:?}");
+        }
+        assert!(
+            is_caps("NATO")
+                && is_caps("U.S")
+                && !is_caps("I")
+                && !is_caps("Nato")
+                && !is_caps("2024")
+        );
     }
 
     #[test]
