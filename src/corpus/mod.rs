@@ -134,16 +134,26 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// An id-like field: a string, or a number written as its decimal form.
+/// An id-like field: a string, or a number kept exactly as written in `line`.
 fn id_field(
     obj: &mut Map<String, Value>,
     key: &str,
+    line: &str,
     origin: &Origin,
 ) -> Result<Option<String>, CorpusError> {
     match obj.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(Value::Number(n)) => {
+            // `Value` reformats numbers (`-0` as `-0.0`, `1e3` as `1000.0`, a 30-digit id
+            // rounded to an f64), so take the number as written: the last `key` of the line,
+            // as `Value` does. The line parsed as an object already, so this parse succeeds;
+            // fall back to serde_json's rendering all the same rather than fail.
+            let raw = serde_json::from_str::<RawObject>(line).ok().and_then(|RawObject(f)| {
+                f.into_iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.get().to_string())
+            });
+            Ok(Some(raw.unwrap_or_else(|| n.to_string())))
+        }
         Some(v) => Err(bad(
             origin,
             format!("`{key}` must be a string, found {}", type_name(&v)),
@@ -176,8 +186,8 @@ impl Record {
                 ))
             }
         };
-        let id = id_field(&mut obj, "id", &origin)?;
-        let doc = id_field(&mut obj, "doc", &origin)?;
+        let id = id_field(&mut obj, "id", line, &origin)?;
+        let doc = id_field(&mut obj, "doc", line, &origin)?;
         let target = match obj.remove("target") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s),
@@ -650,6 +660,28 @@ mod tests {
         );
         assert_eq!(recs[2].origin.line, 4);
         assert_eq!(recs[2].doc, "c.jsonl:4");
+    }
+
+    #[test]
+    fn numeric_ids_are_kept_as_written_by_both_readers() {
+        // (line, id, doc): serde_json's `Value` would give `-0.0`, `1000.0` and a rounded f64.
+        let cases = [
+            (r#"{"text": "a", "doc": -0}"#, "-0:1", "-0"),
+            (r#"{"text": "a", "id": 1e3}"#, "1e3", "1e3"),
+            (r#"{"text": "a", "id": 123456789012345678901234567890}"#, "123456789012345678901234567890", "123456789012345678901234567890"),
+            (r#"{"text": "a", "id": 1, "id": 2.50}"#, "2.50", "2.50"),
+            (r#"{"text": "a", "id": "x", "doc": 7}"#, "x", "7"),
+        ];
+        let origin = Origin {
+            path: Arc::from(Path::new("c.jsonl")),
+            line: 1,
+        };
+        for (line, id, doc) in cases {
+            let r = Record::parse(line, origin.clone()).unwrap();
+            assert_eq!((r.id.as_str(), r.doc.as_str()), (id, doc), "Record on {line}");
+            let s = ScoreRecord::parse(line, &origin).unwrap();
+            assert_eq!((s.id.as_ref(), s.doc.as_ref()), (id, doc), "ScoreRecord on {line}");
+        }
     }
 
     #[test]
