@@ -149,9 +149,14 @@ fn id_field(
             // rounded to an f64), so take the number as written: the last `key` of the line,
             // as `Value` does. The line parsed as an object already, so this parse succeeds;
             // fall back to serde_json's rendering all the same rather than fail.
-            let raw = serde_json::from_str::<RawObject>(line).ok().and_then(|RawObject(f)| {
-                f.into_iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.get().to_string())
-            });
+            let raw = serde_json::from_str::<RawObject>(line)
+                .ok()
+                .and_then(|RawObject(f)| {
+                    f.into_iter()
+                        .rev()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| v.get().to_string())
+                });
             Ok(Some(raw.unwrap_or_else(|| n.to_string())))
         }
         Some(v) => Err(bad(
@@ -668,7 +673,11 @@ mod tests {
         let cases = [
             (r#"{"text": "a", "doc": -0}"#, "-0:1", "-0"),
             (r#"{"text": "a", "id": 1e3}"#, "1e3", "1e3"),
-            (r#"{"text": "a", "id": 123456789012345678901234567890}"#, "123456789012345678901234567890", "123456789012345678901234567890"),
+            (
+                r#"{"text": "a", "id": 123456789012345678901234567890}"#,
+                "123456789012345678901234567890",
+                "123456789012345678901234567890",
+            ),
             (r#"{"text": "a", "id": 1, "id": 2.50}"#, "2.50", "2.50"),
             (r#"{"text": "a", "id": "x", "doc": 7}"#, "x", "7"),
         ];
@@ -678,9 +687,17 @@ mod tests {
         };
         for (line, id, doc) in cases {
             let r = Record::parse(line, origin.clone()).unwrap();
-            assert_eq!((r.id.as_str(), r.doc.as_str()), (id, doc), "Record on {line}");
+            assert_eq!(
+                (r.id.as_str(), r.doc.as_str()),
+                (id, doc),
+                "Record on {line}"
+            );
             let s = ScoreRecord::parse(line, &origin).unwrap();
-            assert_eq!((s.id.as_ref(), s.doc.as_ref()), (id, doc), "ScoreRecord on {line}");
+            assert_eq!(
+                (s.id.as_ref(), s.doc.as_ref()),
+                (id, doc),
+                "ScoreRecord on {line}"
+            );
         }
     }
 

@@ -10,12 +10,14 @@
 //! a loaded model analyses text exactly as it did when it was trained.
 
 mod paragraph;
+mod role;
 mod stem;
 mod tokenize;
 
 pub use paragraph::{
     paragraphs, OwnedParagraph, Paragraph, ParagraphReader, Paragraphs, Utf8Error,
 };
+pub use role::{paragraph_role, paragraph_roles, Role};
 pub use stem::{Language, Stemmer};
 pub use tokenize::{
     lower_into, normalize_into, segment, tokenize, Span, Token, TokenKind, Tokens, NUMBER,
