@@ -67,6 +67,17 @@ for i, t in enumerate(texts):
     put("tokenize", bytes([i % 20]) + t.encode())
 put("paragraphs", b"ok line\n\nbad \xff here")
 
+# features: byte 0 language, byte 1 options, then "target\ndoc\ndoc...", from the training
+# records grouped by stance target.
+by_target = {}
+for line in open(os.path.join(root, "corpus", "train.jsonl"), encoding="utf-8"):
+    r = json.loads(line)
+    by_target.setdefault(r.get("target") or "", []).append(r["text"].replace("\n", " "))
+for i, (target, docs) in enumerate(sorted(by_target.items())):
+    body = "\n".join([target] + docs[:4])[:4000]
+    put("features", bytes([1, [0x03, 0x1f, 0x3e, 0xff, 0x0c, 0x57][i % 6]]) + body.encode())
+put("features", bytes([0, 0x1f]) + "the Bill\nThe Bill is YOUR problem. Very bad bill!\nthe bill? no".encode())
+
 # jsonl: a few corpus lines per input, and the unit tests' lines.
 lines = open(os.path.join(root, "corpus", "train.jsonl"), encoding="utf-8").read().splitlines()
 lines += open(os.path.join(root, "corpus", "examples.jsonl"), encoding="utf-8").read().splitlines()

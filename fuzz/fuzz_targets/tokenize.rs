@@ -104,6 +104,8 @@ fuzz_target!(|data: &[u8]| {
         language,
         word_ngrams: (1, 3),
         char_ngrams: Some((2, 5)),
+        // Any other (newer) settings at their defaults.
+        ..AnalyzerParams::default()
     }
     .check()
     .unwrap()
