@@ -8,6 +8,7 @@ pub mod eval;
 pub mod features;
 pub mod model;
 pub mod stats;
+pub mod summary;
 pub mod text;
 
 pub use error::{Error, Result};
