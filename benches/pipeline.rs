@@ -210,5 +210,35 @@ fn training(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, text_stage, vectorize, score, training);
+/// Loading the embedded default model: decode, verify its checksum, rebuild the vocabulary
+/// lookup and the scoring index. The model file must stay under 20 MB and load in well under
+/// 100 ms (the time before the first paragraph of `rhetor score` is scored).
+fn load_default_model(c: &mut Criterion) {
+    const MAX_BYTES: usize = 20 << 20;
+    assert!(
+        DEFAULT_MODEL.len() < MAX_BYTES,
+        "default model is {} bytes",
+        DEFAULT_MODEL.len()
+    );
+    let mut g = c.benchmark_group("model");
+    g.sample_size(20).measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Bytes(DEFAULT_MODEL.len() as u64));
+    g.bench_function("load_default", |b| {
+        b.iter(|| {
+            let model = Model::from_bytes(black_box(DEFAULT_MODEL), "default").unwrap();
+            assert!(model.heads().len() >= 3);
+            model
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    load_default_model,
+    text_stage,
+    vectorize,
+    score,
+    training
+);
 criterion_main!(benches);

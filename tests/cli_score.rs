@@ -17,10 +17,15 @@ struct Row {
     paragraph: usize,
     start: usize,
     end: usize,
+    role: String,
     labels: BTreeMap<String, Value>,
     scores: BTreeMap<String, BTreeMap<String, f64>>,
     #[serde(flatten)]
     extra: BTreeMap<String, Value>,
+}
+
+fn unicode_width(s: &str) -> usize {
+    s.chars().count()
 }
 
 fn rows(out: &std::process::Output) -> Vec<Row> {
@@ -48,10 +53,19 @@ fn one_row_per_paragraph_with_spans_into_the_article() {
         .filter(|p| !p.is_empty())
         .collect();
     assert_eq!(rows.len(), expected.len());
+    let roles: Vec<&str> = rows.iter().map(|r| r.role.as_str()).collect();
+    let mut want = vec!["headline", "byline"];
+    want.extend(["body"; 9]);
+    want.push("boilerplate");
+    assert_eq!(roles, want);
     for (i, (row, para)) in rows.iter().zip(&expected).enumerate() {
         assert_eq!(row.paragraph, i);
         assert_eq!(&text[row.start..row.end], *para, "row {i}");
         assert_eq!(row.doc, path.display().to_string());
+        if row.role != "body" {
+            assert!(row.labels.is_empty() && row.scores.is_empty(), "row {i}");
+            continue;
+        }
         // stance: one label, scores summing to one; frame and technique: lists.
         assert!(row.labels["stance"].is_string());
         let total: f64 = row.scores["stance"].values().sum();
@@ -92,7 +106,10 @@ fn jsonl_input_passes_fields_through() {
         first.extra["outlet"],
         Value::String("The Harbour Herald".into())
     );
-    assert_eq!(first.extra["role"], Value::String("headline".into()));
+    assert_eq!(first.role, "headline", "a record's own role is used");
+    assert!(first.labels.is_empty(), "headlines are not labelled");
+    let body = rows.iter().filter(|r| r.role == "body").count();
+    assert_eq!(body, 72);
     assert!(
         !first.extra.contains_key("text"),
         "text only with --with-text"
@@ -104,9 +121,37 @@ fn table_and_csv_formats() {
     let article = corpus(ARTICLE);
     let table = stdout(&score(&[article.to_str().unwrap()]));
     let lines: Vec<&str> = table.lines().collect();
-    assert_contains(lines[0], "doc");
-    assert_contains(lines[0], "stance");
-    assert_eq!(lines.len(), 1 + 12, "header and 12 paragraphs");
+    assert_contains(lines[0], "harbour-herald-congestion-charge.txt");
+    for task in ["¶", "role", "stance", "frame", "technique"] {
+        assert_contains(lines[1], task);
+    }
+    assert!(
+        !table.contains('\u{1b}'),
+        "no colour codes when not on a terminal"
+    );
+    // One line per paragraph at least, each starting with its index and role.
+    for (i, role) in [
+        (0, "headline"),
+        (1, "byline"),
+        (5, "body"),
+        (11, "boilerplate"),
+    ] {
+        let prefix = format!("{i:<2}  {role}");
+        assert!(
+            lines.iter().any(|l| l.starts_with(&prefix)),
+            "no row {prefix:?} in\n{table}"
+        );
+    }
+    assert_contains(
+        &table,
+        "Summary  9 body paragraphs, 366 words (not scored: 1 headline, 1 byline, 1 boilerplate)",
+    );
+    for line in &lines {
+        assert!(
+            unicode_width(line) <= 120,
+            "wider than the default 120 columns: {line}"
+        );
+    }
 
     let csv = stdout(&score(&[
         "--format",
@@ -116,8 +161,8 @@ fn table_and_csv_formats() {
     ]));
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     assert_eq!(
-        &header[..6],
-        ["doc", "id", "paragraph", "start", "end", "frame"]
+        &header[..7],
+        ["doc", "id", "paragraph", "start", "end", "role", "frame"]
     );
     assert!(header.contains(&"technique:loaded_language"));
     assert_eq!(*header.last().unwrap(), "text");
@@ -170,7 +215,7 @@ fn embedded_default_model_scores_without_flags() {
     assert_eq!(rows.len(), 12);
     for task in ["technique", "frame", "stance"] {
         assert!(
-            rows[0].labels.contains_key(task),
+            rows[2].labels.contains_key(task),
             "default model has a `{task}` head"
         );
     }

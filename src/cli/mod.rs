@@ -4,8 +4,12 @@
 //! 1 when `eval --min-f1` is not reached, 2 for any error, 130 when interrupted.
 
 mod eval;
+mod html;
+mod html_report;
 mod output;
+mod report;
 mod score;
+mod table;
 mod train;
 
 use std::io::{self, Write};
@@ -114,11 +118,18 @@ pub(crate) fn read_corpus(
     skip_bad: bool,
     maps: &[rhetor::corpus::LabelMap],
 ) -> Result<Vec<rhetor::corpus::Record>> {
-    use rhetor::corpus::{apply_label_maps, read_files, OnBad};
+    use rhetor::corpus::{apply_label_maps, drop_non_body, read_files, OnBad};
     let mut skipped = Vec::new();
     let on_bad = if skip_bad { OnBad::Skip } else { OnBad::Stop };
     let mut records = read_files(paths, on_bad, &mut skipped)?;
     apply_label_maps(&mut records, maps);
+    let furniture = drop_non_body(&mut records);
+    if furniture > 0 {
+        let _ = writeln!(
+            io::stderr(),
+            "rhetor: left out {furniture} record(s) whose role is headline, byline or boilerplate"
+        );
+    }
     if !skipped.is_empty() {
         let _ = writeln!(
             io::stderr(),

@@ -1,4 +1,5 @@
-//! Rendering scored paragraphs: aligned table, JSONL and CSV.
+//! Rendering scored paragraphs as JSONL and CSV (the table and HTML reports, which group rows
+//! by document, are in `table.rs` and `html_report.rs`).
 //!
 //! Rows are formatted into byte buffers by the parallel stage of `rhetor score`; the writer only
 //! concatenates them, so output is the same whatever the number of threads. JSON is written by
@@ -9,7 +10,8 @@ use std::borrow::Cow;
 use std::io::Write;
 
 use rhetor::corpus::TaskKind;
-use rhetor::model::{Head, TaskScores};
+use rhetor::model::{Head, LabelEvidence, TaskScores};
+use rhetor::text::Role;
 use serde_json::value::RawValue;
 
 /// Output formats of `rhetor score`.
@@ -21,6 +23,8 @@ pub enum Format {
     Jsonl,
     /// One CSV row per paragraph, a probability column per label.
     Csv,
+    /// One self-contained HTML page: paragraphs with their labels and evidence, and charts.
+    Html,
 }
 
 /// One scored paragraph.
@@ -33,18 +37,25 @@ pub struct ParagraphRow<'a> {
     pub start: usize,
     pub end: usize,
     pub text: &'a str,
+    /// Headline, byline, boilerplate or body. Only body paragraphs are labelled: the others
+    /// have empty `scores`.
+    pub role: Role,
     pub scores: &'a [TaskScores],
+    /// With `--explain`: the evidence for every predicted label.
+    pub evidence: Option<&'a [LabelEvidence]>,
 }
 
 /// Keys that rhetor writes itself; input fields of these names are not carried through.
-const OWN_KEYS: [&str; 8] = [
+pub const OWN_KEYS: [&str; 10] = [
     "doc",
     "id",
     "paragraph",
     "start",
     "end",
+    "role",
     "labels",
     "scores",
+    "evidence",
     "text",
 ];
 
@@ -102,10 +113,11 @@ pub struct RowFormatter<'h> {
     heads: &'h [Head],
     names: Vec<HeadNames>,
     with_text: bool,
+    explain: bool,
 }
 
 impl<'h> RowFormatter<'h> {
-    pub fn new(format: Format, heads: &'h [Head], with_text: bool) -> Self {
+    pub fn new(format: Format, heads: &'h [Head], with_text: bool, explain: bool) -> Self {
         let names = heads
             .iter()
             .map(|h| {
@@ -129,6 +141,7 @@ impl<'h> RowFormatter<'h> {
             heads,
             names,
             with_text,
+            explain,
         }
     }
 
@@ -136,33 +149,23 @@ impl<'h> RowFormatter<'h> {
         self.format
     }
 
-    /// The first line of the output (CSV header; the table header), if any.
-    pub fn header(&self) -> Vec<String> {
-        match self.format {
-            Format::Csv => {
-                let mut cols: Vec<String> = ["doc", "id", "paragraph", "start", "end"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect();
-                for h in self.heads {
-                    cols.push(h.task.clone());
-                    cols.extend(h.labels.iter().map(|l| format!("{}:{}", h.task, l)));
-                }
-                if self.with_text {
-                    cols.push("text".into());
-                }
-                cols
-            }
-            Format::Table => {
-                let mut cols = vec!["doc".to_string(), "¶".into(), "span".into()];
-                cols.extend(self.heads.iter().map(|h| h.task.clone()));
-                if self.with_text {
-                    cols.push("text".into());
-                }
-                cols
-            }
-            Format::Jsonl => Vec::new(),
+    /// The columns of the CSV header.
+    pub fn csv_columns(&self) -> Vec<String> {
+        let mut cols: Vec<String> = ["doc", "id", "paragraph", "start", "end", "role"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for h in self.heads {
+            cols.push(h.task.clone());
+            cols.extend(h.labels.iter().map(|l| format!("{}:{}", h.task, l)));
         }
+        if self.explain {
+            cols.push("evidence".into());
+        }
+        if self.with_text {
+            cols.push("text".into());
+        }
+        cols
     }
 
     /// Appends one JSONL or CSV line for `row` to `out`.
@@ -170,7 +173,9 @@ impl<'h> RowFormatter<'h> {
         match self.format {
             Format::Jsonl => self.jsonl(out, row),
             Format::Csv => self.csv(out, row),
-            Format::Table => unreachable!("tables are aligned by the writer, see `cells`"),
+            Format::Table | Format::Html => {
+                unreachable!("reports group rows by document, see table.rs and html_report.rs")
+            }
         }
     }
 
@@ -193,8 +198,11 @@ impl<'h> RowFormatter<'h> {
         }
         let _ = write!(
             out,
-            ",\"paragraph\":{},\"start\":{},\"end\":{},\"labels\":{{",
-            row.paragraph, row.start, row.end
+            ",\"paragraph\":{},\"start\":{},\"end\":{},\"role\":\"{}\",\"labels\":{{",
+            row.paragraph,
+            row.start,
+            row.end,
+            row.role.as_str()
         );
         for (h, ((head, names), s)) in self
             .heads
@@ -239,6 +247,10 @@ impl<'h> RowFormatter<'h> {
             out.push(b'}');
         }
         out.push(b'}');
+        if let Some(evidence) = row.evidence {
+            out.extend_from_slice(b",\"evidence\":");
+            self.evidence_json(out, row.scores, evidence);
+        }
         if self.with_text {
             out.extend_from_slice(b",\"text\":");
             json_str(out, row.text);
@@ -246,12 +258,67 @@ impl<'h> RowFormatter<'h> {
         out.extend_from_slice(b"}\n");
     }
 
+    /// `{"task": {"label": [{"text": ..., "start": s, "end": e, "weight": w}, ...]}}`: per
+    /// predicted label, its evidence, strongest first (`start`/`end` are the byte span of the
+    /// first place in the paragraph).
+    fn evidence_json(&self, out: &mut Vec<u8>, scores: &[TaskScores], evidence: &[LabelEvidence]) {
+        out.push(b'{');
+        let mut first_task = true;
+        for (t, names) in self.names.iter().enumerate() {
+            if scores.get(t).is_none_or(|s| s.predicted.is_empty()) {
+                continue;
+            }
+            if !first_task {
+                out.push(b',');
+            }
+            first_task = false;
+            out.extend_from_slice(&names.key);
+            out.push(b'{');
+            for (i, e) in evidence.iter().filter(|e| e.task == t).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&names.labels[e.label]);
+                out.extend_from_slice(b":[");
+                for (j, ev) in e.evidence.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(b"{\"text\":");
+                    json_str(out, &ev.text);
+                    let _ = write!(
+                        out,
+                        ",\"start\":{},\"end\":{},\"weight\":",
+                        ev.spans[0].0, ev.spans[0].1
+                    );
+                    json_weight(out, ev.weight);
+                    out.push(b'}');
+                }
+                out.push(b']');
+            }
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
+
     fn csv(&self, out: &mut Vec<u8>, row: &ParagraphRow) {
         csv_field(out, row.doc);
         out.push(b',');
         csv_field(out, row.id.unwrap_or(""));
-        let _ = write!(out, ",{},{},{}", row.paragraph, row.start, row.end);
-        for (head, s) in self.heads.iter().zip(row.scores) {
+        let _ = write!(
+            out,
+            ",{},{},{},{}",
+            row.paragraph,
+            row.start,
+            row.end,
+            row.role.as_str()
+        );
+        for (h, head) in self.heads.iter().enumerate() {
+            let Some(s) = row.scores.get(h) else {
+                // An unlabelled (non-body) paragraph: empty cells.
+                out.extend(std::iter::repeat_n(b',', 1 + head.labels.len()));
+                continue;
+            };
             out.push(b',');
             let names: Vec<&str> = s
                 .predicted
@@ -264,37 +331,19 @@ impl<'h> RowFormatter<'h> {
                 fixed_prob(out, p);
             }
         }
+        if self.explain {
+            out.push(b',');
+            let cell = row
+                .evidence
+                .map(|e| evidence_line(self.heads, e))
+                .unwrap_or_default();
+            csv_field(out, &cell);
+        }
         if self.with_text {
             out.push(b',');
             csv_field(out, row.text);
         }
         out.push(b'\n');
-    }
-
-    /// The cells of `row` for the table format.
-    pub fn cells(&self, row: &ParagraphRow) -> Vec<String> {
-        let mut cols = vec![
-            row.doc.to_string(),
-            row.paragraph.to_string(),
-            format!("{}-{}", row.start, row.end),
-        ];
-        for (h, s) in self.heads.iter().zip(row.scores) {
-            let cell: Vec<String> = s
-                .predicted
-                .iter()
-                .map(|&i| format!("{} {:.2}", h.labels[i], s.probs[i]))
-                .collect();
-            cols.push(if cell.is_empty() {
-                "-".into()
-            } else {
-                cell.join(", ")
-            });
-        }
-        if self.with_text {
-            let short: String = row.text.chars().take(60).collect();
-            cols.push(short.replace(['\n', '\r'], " "));
-        }
-        cols
     }
 }
 
@@ -309,30 +358,26 @@ pub fn csv_header(out: &mut Vec<u8>, cols: &[String]) {
     out.push(b'\n');
 }
 
-/// Lays out table rows in aligned columns (the last column is not padded).
-pub fn align(rows: &[Vec<String>], widths: &mut Vec<usize>, out: &mut Vec<u8>) {
-    for r in rows {
-        if widths.len() < r.len() {
-            widths.resize(r.len(), 0);
+/// Evidence in one line: `task:label "words" +0.82 "more words" +0.31; ...`.
+pub fn evidence_line(heads: &[Head], evidence: &[LabelEvidence]) -> String {
+    let mut parts = Vec::new();
+    for e in evidence {
+        let mut p = format!("{}:{}", heads[e.task].task, heads[e.task].labels[e.label]);
+        for ev in &e.evidence {
+            let _ = std::fmt::Write::write_fmt(
+                &mut p,
+                format_args!(" \"{}\" {:+.2}", ev.text, ev.weight),
+            );
         }
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
+        parts.push(p);
     }
-    for r in rows {
-        let mut line = String::new();
-        for (c, cell) in r.iter().enumerate() {
-            if c > 0 {
-                line.push_str("  ");
-            }
-            line.push_str(cell);
-            if c + 1 < r.len() {
-                line.extend(std::iter::repeat_n(' ', widths[c] - cell.chars().count()));
-            }
-        }
-        out.extend_from_slice(line.trim_end().as_bytes());
-        out.push(b'\n');
-    }
+    parts.join("; ")
+}
+
+/// A contribution rounded to three decimals, written as serde_json writes that f64.
+fn json_weight(out: &mut Vec<u8>, w: f32) {
+    let v = (f64::from(w) * 1000.0).round() / 1000.0;
+    serde_json::to_writer(out, &v).expect("writing to a Vec cannot fail");
 }
 
 #[cfg(test)]

@@ -1,4 +1,9 @@
-//! `rhetor score [-m MODEL] [FILE|-]... [--format table|jsonl|csv] [--input text|jsonl]`
+//! `rhetor score [-m MODEL] [FILE|-]... [--format table|jsonl|csv|html] [--input text|jsonl]`
+//!
+//! Each paragraph is first given a role (headline, byline, boilerplate or body, see
+//! `rhetor::text::role`); only body paragraphs are labelled. JSONL and CSV rows are formatted in
+//! the parallel stage; the table and the HTML page group rows by document and end each
+//! document with its summary (`report.rs`).
 //!
 //! A stream filter: inputs are read incrementally in batches; each batch is parsed, scored and
 //! formatted in parallel (rayon keeps the order) and written out as whole lines before the next
@@ -17,10 +22,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use rhetor::corpus::{Origin, ScoreRecord};
 use rhetor::error::CorpusError;
-use rhetor::model::{Model, ScoreScratch, TaskScores};
-use rhetor::text::{paragraphs, OwnedParagraph, ParagraphReader};
+use rhetor::model::{ExplainScratch, LabelEvidence, Model, ScoreScratch, TaskScores};
+use rhetor::summary::{word_count, Schema};
+use rhetor::text::{paragraph_role, paragraphs, OwnedParagraph, ParagraphReader, Role};
 
-use super::output::{align, Format, ParagraphRow, RowFormatter};
+use super::html_report::HtmlReport;
+use super::output::{Format, ParagraphRow, RowFormatter};
+use super::report::{Grouper, ScoredRow};
+use super::table::TableReport;
 use super::{load_model, set_threads, Outcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,6 +38,23 @@ enum Input {
     Text,
     /// JSONL records (`text`, optional `id`, `doc`, `target`); other fields are passed through.
     Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Roles {
+    /// Recognise headlines, bylines and boilerplate (sign-up, cookie, share lines) and leave
+    /// them unlabelled; a JSONL record's own `role` field is used as given.
+    Auto,
+    /// Label every paragraph as body text.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Colour {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, clap::Args)]
@@ -44,9 +70,29 @@ pub struct Args {
     /// Input format.
     #[arg(long, value_enum, default_value = "text")]
     input: Input,
+    /// Write the output to FILE (atomically: a temporary file renamed when complete) instead of
+    /// standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
     /// Include the paragraph text in the output.
     #[arg(long)]
     with_text: bool,
+    /// For every predicted label, the words of the paragraph that pushed its score most
+    /// (always on with --format html).
+    #[arg(long)]
+    explain: bool,
+    /// Evidence items per label with --explain.
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    explain_top: usize,
+    /// Paragraph roles.
+    #[arg(long, value_enum, default_value = "auto")]
+    roles: Roles,
+    /// Colour in the table.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: Colour,
+    /// Width of the table (default: the terminal's, or 120).
+    #[arg(long, value_name = "COLUMNS")]
+    width: Option<usize>,
     /// Skip malformed JSONL lines (reported at the end) instead of stopping.
     #[arg(long)]
     skip_bad: bool,
@@ -67,8 +113,13 @@ const CHUNK: usize = 64;
 
 /// A unit of work for the parallel stage.
 enum Item {
-    /// A paragraph of a plain-text article.
-    Paragraph { doc: Arc<str>, para: OwnedParagraph },
+    /// A paragraph of a plain-text article; `more_follow` tells whether the article goes on
+    /// after it (only looked at for the first paragraph: a headline has text after it).
+    Paragraph {
+        doc: Arc<str>,
+        para: OwnedParagraph,
+        more_follow: bool,
+    },
     /// One JSONL line, not yet decoded: a byte range of the batch's buffer.
     Line {
         origin: Origin,
@@ -87,6 +138,8 @@ enum Open {
     Text {
         doc: Arc<str>,
         reader: ParagraphReader<BufReader<Box<dyn Read + Send>>>,
+        /// The paragraph read ahead after an article's first one.
+        ahead: Option<OwnedParagraph>,
     },
     Jsonl {
         path: Arc<Path>,
@@ -145,6 +198,7 @@ impl Reader {
                     Input::Text => Open::Text {
                         doc: display_name(path).into(),
                         reader: ParagraphReader::new(source),
+                        ahead: None,
                     },
                     Input::Jsonl => Open::Jsonl {
                         path: Arc::from(Path::new(&display_name(path))),
@@ -154,15 +208,28 @@ impl Reader {
                 });
             }
             let finished = match self.open.as_mut().expect("opened above") {
-                Open::Text { doc, reader } => {
-                    let p = reader.next_paragraph().map_err(|e| anyhow!("{doc}: {e}"))?;
+                Open::Text { doc, reader, ahead } => {
+                    let mut next = || reader.next_paragraph().map_err(|e| anyhow!("{doc}: {e}"));
+                    let p = match ahead.take() {
+                        Some(p) => Some(p),
+                        None => next()?,
+                    };
+                    let p = match p {
+                        Some(para) if para.index == 0 => {
+                            *ahead = next()?;
+                            Some((para, ahead.is_some()))
+                        }
+                        Some(para) => Some((para, true)),
+                        None => None,
+                    };
                     self.open_bytes = reader.position() as u64;
                     match p {
-                        Some(para) => {
+                        Some((para, more_follow)) => {
                             bytes += para.text.len();
                             batch.items.push(Item::Paragraph {
                                 doc: doc.clone(),
                                 para,
+                                more_follow,
                             });
                             false
                         }
@@ -209,7 +276,8 @@ impl Reader {
 #[derive(Default)]
 struct ChunkOut {
     bytes: Vec<u8>,
-    table: Vec<Vec<String>>,
+    /// Rows for the reports that group by document (table, HTML).
+    rows: Vec<ScoredRow>,
     paragraphs: usize,
     /// Malformed lines (all of them with `--skip-bad`; otherwise the first, which ends the chunk).
     bad: Vec<CorpusError>,
@@ -219,6 +287,40 @@ struct Stage<'a> {
     model: &'a Model,
     formatter: &'a RowFormatter<'a>,
     skip_bad: bool,
+    roles: Roles,
+    /// Evidence items per label, when explaining.
+    explain: Option<usize>,
+}
+
+/// Per-thread buffers of the parallel stage.
+#[derive(Default)]
+struct Buffers {
+    score: ScoreScratch,
+    scores: Vec<TaskScores>,
+    explain: ExplainScratch,
+}
+
+/// One paragraph to score.
+struct Para<'t> {
+    doc: &'t Arc<str>,
+    id: Option<&'t str>,
+    fields: &'t [(std::borrow::Cow<'t, str>, &'t serde_json::value::RawValue)],
+    paragraph: usize,
+    start: usize,
+    end: usize,
+    text: &'t str,
+    target: Option<&'t str>,
+    role: Role,
+}
+
+fn role_error(origin: &Origin, value: &str) -> CorpusError {
+    CorpusError::BadRecord {
+        path: origin.path.to_path_buf(),
+        line: origin.line,
+        message: format!(
+            "`role` is {value}; it must be one of \"headline\", \"byline\", \"boilerplate\", \"body\""
+        ),
+    }
 }
 
 fn bad_utf8(origin: &Origin, e: std::str::Utf8Error) -> CorpusError {
@@ -230,45 +332,87 @@ fn bad_utf8(origin: &Origin, e: std::str::Utf8Error) -> CorpusError {
 }
 
 impl Stage<'_> {
-    fn emit(&self, out: &mut ChunkOut, row: &ParagraphRow) {
+    /// Scores one paragraph (body text only) and emits its row.
+    fn emit(&self, out: &mut ChunkOut, p: Para, buf: &mut Buffers) {
         out.paragraphs += 1;
+        buf.scores.clear();
+        let mut evidence: Vec<LabelEvidence> = Vec::new();
+        if p.role.is_body() {
+            self.model
+                .score_into(p.text, p.target, &mut buf.score, &mut buf.scores);
+            if let Some(k) = self.explain {
+                evidence = self
+                    .model
+                    .explain(p.text, p.target, &buf.scores, k, &mut buf.explain);
+            }
+        }
         match self.formatter.format() {
-            Format::Table => out.table.push(self.formatter.cells(row)),
-            _ => self.formatter.write_line(&mut out.bytes, row),
+            Format::Table | Format::Html => out.rows.push(ScoredRow {
+                doc: p.doc.clone(),
+                paragraph: p.paragraph,
+                start: p.start,
+                end: p.end,
+                role: p.role,
+                text: p.text.to_string(),
+                words: word_count(p.text),
+                scores: buf.scores.clone(),
+                evidence,
+            }),
+            _ => self.formatter.write_line(
+                &mut out.bytes,
+                &ParagraphRow {
+                    doc: p.doc,
+                    id: p.id,
+                    fields: p.fields,
+                    paragraph: p.paragraph,
+                    start: p.start,
+                    end: p.end,
+                    text: p.text,
+                    role: p.role,
+                    scores: &buf.scores,
+                    evidence: self.explain.map(|_| evidence.as_slice()),
+                },
+            ),
         }
     }
 
-    fn chunk(
-        &self,
-        items: &[Item],
-        lines: &[u8],
-        scratch: &mut ScoreScratch,
-        scores: &mut Vec<TaskScores>,
-    ) -> ChunkOut {
+    fn chunk(&self, items: &[Item], lines: &[u8], buf: &mut Buffers) -> ChunkOut {
         let mut out = ChunkOut::default();
+        let auto = self.roles == Roles::Auto;
         for item in items {
             match item {
-                Item::Paragraph { doc, para } => {
-                    self.model.score_into(&para.text, None, scratch, scores);
-                    self.emit(
-                        &mut out,
-                        &ParagraphRow {
-                            doc,
-                            id: None,
-                            fields: &[],
-                            paragraph: para.index,
-                            start: para.start,
-                            end: para.end,
-                            text: &para.text,
-                            scores,
-                        },
-                    );
+                Item::Paragraph {
+                    doc,
+                    para,
+                    more_follow,
+                } => {
+                    let role = if auto {
+                        paragraph_role(&para.text, para.index, *more_follow)
+                    } else {
+                        Role::Body
+                    };
+                    let p = Para {
+                        doc,
+                        id: None,
+                        fields: &[],
+                        paragraph: para.index,
+                        start: para.start,
+                        end: para.end,
+                        text: &para.text,
+                        target: None,
+                        role,
+                    };
+                    self.emit(&mut out, p, buf);
                 }
                 Item::Line { origin, range } => {
                     let record = std::str::from_utf8(&lines[range.clone()])
                         .map_err(|e| bad_utf8(origin, e))
-                        .and_then(|line| ScoreRecord::parse(line, origin));
-                    let record = match record {
+                        .and_then(|line| ScoreRecord::parse(line, origin))
+                        .and_then(|r| {
+                            let given = given_role(&r, origin)?;
+                            Ok((r, given))
+                        });
+                    let (record, given) = match record {
                         Ok(r) => r,
                         Err(e) => {
                             out.bad.push(e);
@@ -278,22 +422,27 @@ impl Stage<'_> {
                             return out;
                         }
                     };
-                    for p in paragraphs(&record.text) {
-                        self.model
-                            .score_into(p.text, record.target.as_deref(), scratch, scores);
-                        self.emit(
-                            &mut out,
-                            &ParagraphRow {
-                                doc: &record.doc,
-                                id: Some(&record.id),
-                                fields: &record.fields,
-                                paragraph: p.index,
-                                start: p.start,
-                                end: p.end,
-                                text: p.text,
-                                scores,
-                            },
-                        );
+                    let doc: Arc<str> = Arc::from(record.doc.as_ref());
+                    let paras: Vec<_> = paragraphs(&record.text).collect();
+                    let n = paras.len();
+                    for (i, p) in paras.into_iter().enumerate() {
+                        let role = match (given, auto) {
+                            (Some(r), true) => r,
+                            (None, true) => paragraph_role(p.text, p.index, i + 1 < n),
+                            (_, false) => Role::Body,
+                        };
+                        let para = Para {
+                            doc: &doc,
+                            id: Some(&record.id),
+                            fields: &record.fields,
+                            paragraph: p.index,
+                            start: p.start,
+                            end: p.end,
+                            text: p.text,
+                            target: record.target.as_deref(),
+                            role,
+                        };
+                        self.emit(&mut out, para, buf);
                     }
                 }
             }
@@ -302,10 +451,23 @@ impl Stage<'_> {
     }
 }
 
+/// A record's own `role` field, if it has one: a role name, or an error.
+fn given_role(record: &ScoreRecord, origin: &Origin) -> Result<Option<Role>, CorpusError> {
+    let Some((_, raw)) = record.fields.iter().find(|(k, _)| k == "role") else {
+        return Ok(None);
+    };
+    match serde_json::from_str::<String>(raw.get()) {
+        Ok(name) => Role::parse(&name)
+            .map(Some)
+            .ok_or_else(|| role_error(origin, raw.get())),
+        Err(_) => Err(role_error(origin, raw.get())),
+    }
+}
+
 thread_local! {
     /// Each worker thread keeps its buffers and word cache for the whole run (rayon's
     /// `map_init` would start a fresh cache for every split of every batch).
-    static SCRATCH: std::cell::RefCell<(ScoreScratch, Vec<TaskScores>)> = Default::default();
+    static SCRATCH: std::cell::RefCell<Buffers> = Default::default();
 }
 
 /// Set by Ctrl-C / SIGTERM; a second signal exits at once.
@@ -350,6 +512,115 @@ fn progress_bar(files: &[PathBuf], quiet: bool) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// Where the output goes: standard output, or a temporary file renamed over `-o FILE` when
+/// the run ends (so a failed run never leaves a truncated FILE).
+struct Sink {
+    out: Box<dyn Write>,
+    /// (temporary path, final path) with `-o`.
+    file: Option<(PathBuf, PathBuf)>,
+}
+
+impl Sink {
+    fn open(path: Option<&Path>) -> Result<Sink> {
+        let Some(path) = path else {
+            return Ok(Sink {
+                out: Box::new(std::io::BufWriter::with_capacity(
+                    1 << 16,
+                    std::io::stdout().lock(),
+                )),
+                file: None,
+            });
+        };
+        let name = path
+            .file_name()
+            .with_context(|| format!("{}: not a file name", path.display()))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".tmp-{}", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        let f = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(Sink {
+            out: Box::new(std::io::BufWriter::with_capacity(1 << 16, f)),
+            file: Some((tmp, path.to_path_buf())),
+        })
+    }
+
+    /// Flushes and, with `-o`, moves the file into place.
+    fn commit(mut self) -> Result<()> {
+        let flushed = self.out.flush();
+        drop(self.out);
+        if let Some((tmp, path)) = self.file.take() {
+            if let Err(e) = flushed {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(anyhow::Error::from(e).context(format!("writing {}", path.display())));
+            }
+            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+            return Ok(());
+        }
+        Ok(flushed?)
+    }
+
+    /// Removes the temporary file after a failure.
+    fn abandon(mut self) {
+        drop(std::mem::replace(&mut self.out, Box::new(std::io::sink())));
+        if let Some((tmp, _)) = self.file.take() {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Whether the table is coloured.
+fn use_colour(choice: Colour, to_file: bool) -> bool {
+    match choice {
+        Colour::Always => true,
+        Colour::Never => false,
+        Colour::Auto => {
+            !to_file
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// The table's width: `--width`, else the terminal's, else `COLUMNS`, else 120.
+fn table_width(given: Option<usize>) -> usize {
+    given
+        .or_else(|| {
+            std::io::stdout()
+                .is_terminal()
+                .then(|| terminal_size::terminal_size().map(|(w, _)| w.0 as usize))
+                .flatten()
+        })
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .unwrap_or(120)
+}
+
+/// The writer side of a run: whole lines as they come, or reports grouped by document.
+enum Writer<'m> {
+    Lines,
+    Table(Grouper<TableReport<'m>>),
+    Html(Grouper<HtmlReport<'m>>),
+}
+
+impl Writer<'_> {
+    fn rows(&mut self, out: &mut dyn Write, rows: Vec<ScoredRow>) -> std::io::Result<()> {
+        match self {
+            Writer::Lines => Ok(()),
+            Writer::Table(g) => rows.into_iter().try_for_each(|r| g.push(out, r)),
+            Writer::Html(g) => rows.into_iter().try_for_each(|r| g.push(out, r)),
+        }
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        match self {
+            Writer::Lines => Ok(()),
+            Writer::Table(g) => g.finish(out),
+            Writer::Html(g) => g.finish(out),
+        }
+    }
+}
+
 pub fn run(a: Args) -> Result<Outcome> {
     set_threads(a.threads)?;
     let model = load_model(a.model.as_deref())?;
@@ -359,11 +630,14 @@ pub fn run(a: Args) -> Result<Outcome> {
     } else {
         a.files.clone()
     };
-    let formatter = RowFormatter::new(a.format, model.heads(), a.with_text);
+    let explain = (a.explain || a.format == Format::Html).then_some(a.explain_top);
+    let formatter = RowFormatter::new(a.format, model.heads(), a.with_text, explain.is_some());
     let stage = Stage {
         model: &model,
         formatter: &formatter,
         skip_bad: a.skip_bad,
+        roles: a.roles,
+        explain,
     };
     let mut reader = Reader {
         files: files.clone(),
@@ -373,25 +647,62 @@ pub fn run(a: Args) -> Result<Outcome> {
         done_bytes: 0,
         open_bytes: 0,
     };
-    let bar = progress_bar(&files, a.quiet);
-    let clock = Instant::now();
-    let mut out = std::io::stdout().lock();
-    let header = formatter.header();
-    let mut widths: Vec<usize> = Vec::new();
-    let mut table_header = None;
-    match a.format {
-        Format::Csv => {
-            let mut line = Vec::new();
-            super::output::csv_header(&mut line, &header);
-            out.write_all(&line)?;
+    let mut sink = Sink::open(a.output.as_deref())?;
+    let schema = Schema::of_heads(model.heads());
+    let mut writer = match a.format {
+        Format::Table => Writer::Table(Grouper::new(
+            TableReport::new(
+                model.heads(),
+                use_colour(a.color, a.output.is_some()),
+                table_width(a.width),
+                a.with_text,
+            ),
+            schema,
+        )),
+        Format::Html => Writer::Html(Grouper::new(HtmlReport::new(model.heads()), schema)),
+        Format::Csv | Format::Jsonl => Writer::Lines,
+    };
+    let result = score_all(&a, &stage, &mut reader, &mut writer, &mut *sink.out);
+    match result {
+        Ok(outcome) => {
+            sink.commit()?;
+            Ok(outcome)
         }
-        Format::Table => table_header = Some(header),
-        Format::Jsonl => {}
+        Err(e) => {
+            // What was written stays on standard output (whole lines); a file is not left
+            // behind half-written.
+            if sink.file.is_some() {
+                sink.abandon();
+            } else {
+                let _ = sink.out.flush();
+            }
+            Err(e)
+        }
+    }
+}
+
+fn score_all(
+    a: &Args,
+    stage: &Stage,
+    reader: &mut Reader,
+    writer: &mut Writer,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let bar = progress_bar(&reader.files, a.quiet);
+    let clock = Instant::now();
+    if a.format == Format::Csv {
+        let mut line = Vec::new();
+        super::output::csv_header(&mut line, &stage.formatter.csv_columns());
+        out.write_all(&line)?;
     }
     let mut total = 0usize;
     let mut skipped: Vec<CorpusError> = Vec::new();
     let mut batch = Batch::default();
-    let mut table = Vec::new();
+    let finish_bar = || {
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+    };
     loop {
         reader.next_batch(&mut batch)?;
         if batch.items.is_empty() {
@@ -401,22 +712,15 @@ pub fn run(a: Args) -> Result<Outcome> {
         let chunks: Vec<ChunkOut> = batch
             .items
             .par_chunks(CHUNK)
-            .map(|items| {
-                SCRATCH.with(|s| {
-                    let (scratch, scores) = &mut *s.borrow_mut();
-                    stage.chunk(items, lines, scratch, scores)
-                })
-            })
+            .map(|items| SCRATCH.with(|s| stage.chunk(items, lines, &mut s.borrow_mut())))
             .collect();
-        table.clear();
-        table.extend(table_header.take());
         let mut failure = None;
         // Each write is whole lines; the run only stops between batches (or on a second
         // interrupt), so the output always ends on a whole line.
         for chunk in chunks {
             total += chunk.paragraphs;
             out.write_all(&chunk.bytes)?;
-            table.extend(chunk.table);
+            writer.rows(out, chunk.rows)?;
             if a.skip_bad {
                 skipped.extend(chunk.bad);
             } else if let Some(e) = chunk.bad.into_iter().next() {
@@ -424,16 +728,9 @@ pub fn run(a: Args) -> Result<Outcome> {
                 break;
             }
         }
-        if a.format == Format::Table {
-            let mut buf = Vec::new();
-            align(&table, &mut widths, &mut buf);
-            out.write_all(&buf)?;
-        }
         if let Some(e) = failure {
-            out.flush()?;
-            if let Some(b) = &bar {
-                b.finish_and_clear();
-            }
+            writer.finish(out)?;
+            finish_bar();
             bail!("{e} (use --skip-bad to skip malformed lines)");
         }
         if let Some(b) = &bar {
@@ -442,20 +739,16 @@ pub fn run(a: Args) -> Result<Outcome> {
             b.set_message(format!("{total} paragraphs, {rate:.0}/s"));
         }
         if INTERRUPTED.load(Ordering::SeqCst) {
-            out.flush()?;
-            if let Some(b) = &bar {
-                b.finish_and_clear();
-            }
+            writer.finish(out)?;
+            finish_bar();
             eprintln!(
                 "rhetor: interrupted after {total} paragraphs; the output ends on a whole line"
             );
             return Ok(Outcome::Interrupted);
         }
     }
-    out.flush()?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    writer.finish(out)?;
+    finish_bar();
     if !skipped.is_empty() {
         eprintln!("rhetor: skipped {} malformed line(s):", skipped.len());
         for e in skipped.iter().take(20) {

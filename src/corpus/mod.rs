@@ -591,6 +591,20 @@ impl std::str::FromStr for LabelMap {
     }
 }
 
+/// Removes records whose `role` field names a paragraph that is not body text (`headline`,
+/// `byline`, `boilerplate`, as in `corpus/`): page furniture is neither trained on nor
+/// measured. Returns how many were removed.
+pub fn drop_non_body(records: &mut Vec<Record>) -> usize {
+    let before = records.len();
+    records.retain(|r| {
+        !matches!(
+            r.extra.get("role").and_then(Value::as_str),
+            Some("headline" | "byline" | "boilerplate")
+        )
+    });
+    before - records.len()
+}
+
 /// Renames labels in place; a multi-label list stays sorted and free of duplicates.
 pub fn apply_label_maps(records: &mut [Record], maps: &[LabelMap]) {
     if maps.is_empty() {

@@ -9,6 +9,7 @@
 mod calibrate;
 mod dcd;
 mod estimator;
+mod explain;
 mod file;
 mod linear;
 mod select;
@@ -17,6 +18,7 @@ mod train;
 pub use calibrate::{reliability, Platt, ReliabilityBin};
 pub use dcd::{DcdError, DcdLogisticParams, DcdLogisticValidParams, FittedDcdLogistic, SparseRows};
 pub use estimator::Estimator;
+pub use explain::{Evidence, ExplainScratch, LabelEvidence};
 pub use file::{MODEL_FORMAT_VERSION, MODEL_MAGIC};
 pub use linear::{apply_link, sigmoid, Link, SparseLinear, ABSENT_CLASS_LOGIT};
 pub use select::{chi2, top_k};

@@ -46,6 +46,13 @@ impl Role {
         }
     }
 
+    /// The role of a name written by [`Role::as_str`].
+    pub fn parse(name: &str) -> Option<Role> {
+        [Role::Headline, Role::Byline, Role::Boilerplate, Role::Body]
+            .into_iter()
+            .find(|r| r.as_str() == name)
+    }
+
     /// Whether the paragraph is scored.
     pub fn is_body(self) -> bool {
         self == Role::Body
@@ -338,7 +345,7 @@ fn is_boilerplate(text: &str, lower: &str, n_words: usize) -> bool {
 /// );
 /// ```
 pub fn paragraph_role(text: &str, index: usize, more_follow: bool) -> Role {
-    let n_words = words(text).count();
+    let n_words = words(text).take(HEADLINE_MAX_WORDS + 1).count();
     // Only short paragraphs can be anything but body text: decide that before lowercasing.
     if n_words > HEADLINE_MAX_WORDS || n_words == 0 {
         return Role::Body;
