@@ -445,7 +445,20 @@ def stance_metrics(y, oof, targets) -> dict:
     }
 
 
-def run_stance(corpus: Corpus) -> tuple:
+@dataclass(frozen=True)
+class StanceData:
+    """SemEval-2016 stance train split as every cross-validated stance figure sees it."""
+
+    records: list  # the train records, unchanged
+    texts: np.ndarray  # stance_tweet_text of each record
+    y: np.ndarray  # stance labels
+    targets: np.ndarray
+    folds: list  # the 5 outer (train indices, held-out indices) pairs
+
+
+def stance_data(corpus: Corpus) -> StanceData:
+    """The stance train split and its outer folds. Anything compared with the stance references
+    (e.g. benches/accuracy.py) takes its folds from here, so the splits are identical."""
     train = corpus.split(STANCE_DATASET, "train")
     texts = np.array([stance_tweet_text(r) for r in train], dtype=object)
     y = np.array([r["labels"]["stance"] for r in train])
@@ -455,6 +468,12 @@ def run_stance(corpus: Corpus) -> tuple:
     # folds serve the global and the per-target model so their pooled scores are comparable.
     strata = np.array([f"{t}|{s}" for t, s in zip(targets, y)])
     folds = grouped_folds(len(train), groups, strata=strata)
+    return StanceData(train, texts, y, targets, folds)
+
+
+def run_stance(corpus: Corpus) -> tuple:
+    data = stance_data(corpus)
+    train, texts, y, targets, folds = data.records, data.texts, data.y, data.targets, data.folds
     common = {
         "n": len(train),
         "n_train": len(train),
