@@ -87,6 +87,9 @@ fn invalid_utf8_article_is_an_error_with_its_offset() {
     cmd.arg(tiny_model()).arg(&path);
     assert_contains(
         &fails(cmd, 2),
-        &format!("{}: invalid UTF-8 at byte 3", path.display()),
+        &format!(
+            "{}:1: invalid UTF-8 at byte 3 (use --lossy-utf8",
+            path.display()
+        ),
     );
 }

@@ -108,29 +108,96 @@ pub(crate) fn note(quiet: bool, msg: &str) {
     }
 }
 
-/// Reads labelled JSONL files, renaming labels as asked and reporting skipped lines to stderr.
+/// Reads labelled JSONL files, renaming labels as asked. Every record must agree with `kinds`
+/// (the tasks' kinds in the records read before, updated here). The first malformed record
+/// stops the run, or with `skip_bad` every one is skipped and reported to stderr.
 pub(crate) fn read_corpus(
     paths: &[PathBuf],
     skip_bad: bool,
     maps: &[rhetor::corpus::LabelMap],
+    kinds: &mut rhetor::corpus::TaskKinds,
 ) -> Result<Vec<rhetor::corpus::Record>> {
     use rhetor::corpus::{apply_label_maps, read_files, OnBad};
     let mut skipped = Vec::new();
     let on_bad = if skip_bad { OnBad::Skip } else { OnBad::Stop };
-    let mut records = read_files(paths, on_bad, &mut skipped)?;
+    let hint = "use --skip-bad to skip malformed records and count them";
+    let mut records = read_files(paths, on_bad, &mut skipped).map_err(|e| bad_input(e, hint))?;
     apply_label_maps(&mut records, maps);
-    if !skipped.is_empty() {
-        let _ = writeln!(
-            io::stderr(),
-            "rhetor: skipped {} malformed line(s):",
-            skipped.len()
-        );
-        for e in skipped.iter().take(20) {
-            let _ = writeln!(io::stderr(), "  {e}");
-        }
-        if skipped.len() > 20 {
-            let _ = writeln!(io::stderr(), "  ... and {} more", skipped.len() - 20);
-        }
-    }
+    let records = kinds
+        .filter(records, on_bad, &mut skipped)
+        .map_err(|e| bad_input(e, hint))?;
+    report_skipped(&skipped);
     Ok(records)
+}
+
+/// A corpus error, with `hint` when it is about one record (not for I/O errors).
+fn bad_input(e: rhetor::error::CorpusError, hint: &str) -> anyhow::Error {
+    if e.bad_record_kind().is_some() {
+        anyhow::anyhow!("{e} ({hint})")
+    } else {
+        e.into()
+    }
+}
+
+/// Reports records skipped by `--skip-bad` to stderr: how many, how many per reason, and the
+/// first few with their file and line.
+pub(crate) fn report_skipped(skipped: &[rhetor::error::CorpusError]) {
+    if skipped.is_empty() {
+        return;
+    }
+    let reasons: Vec<String> = rhetor::corpus::count_by_kind(skipped)
+        .into_iter()
+        .map(|(kind, n)| format!("{kind}: {n}"))
+        .collect();
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "rhetor: skipped {} malformed line(s) ({}):",
+        skipped.len(),
+        reasons.join(", ")
+    );
+    for e in skipped.iter().take(20) {
+        let _ = writeln!(err, "  {e}");
+    }
+    if skipped.len() > 20 {
+        let _ = writeln!(err, "  ... and {} more", skipped.len() - 20);
+    }
+}
+
+/// An error reading a plain-text article, naming the file, and for invalid UTF-8 the line and
+/// the byte offset in the file.
+pub(crate) fn text_read_error(doc: &str, e: io::Error) -> anyhow::Error {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rhetor::text::Utf8Error>())
+    {
+        Some(u) => anyhow::anyhow!(
+            "{doc}:{}: {u} (use --lossy-utf8 to replace invalid bytes with U+FFFD)",
+            u.line
+        ),
+        None => anyhow::anyhow!("{doc}: {e}"),
+    }
+}
+
+/// Standard output, whose write errors say what was being written ("writing to standard
+/// output: No space left on device") and keep their kind, so that a closed pipe is still
+/// recognised as one.
+pub(crate) fn stdout() -> Stdout {
+    Stdout(io::stdout().lock())
+}
+
+pub(crate) struct Stdout(io::StdoutLock<'static>);
+
+fn output_error(e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("writing to standard output: {e}"))
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf).map_err(output_error)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().map_err(output_error)
+    }
 }

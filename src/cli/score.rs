@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use rhetor::corpus::{Origin, ScoreRecord};
@@ -50,6 +50,9 @@ pub struct Args {
     /// Skip malformed JSONL lines (reported at the end) instead of stopping.
     #[arg(long)]
     skip_bad: bool,
+    /// Plain-text input: replace invalid UTF-8 with U+FFFD (with a warning) instead of stopping.
+    #[arg(long)]
+    lossy_utf8: bool,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -100,6 +103,7 @@ struct Reader {
     files: Vec<PathBuf>,
     next_file: usize,
     input: Input,
+    lossy_utf8: bool,
     open: Option<Open>,
     /// Bytes consumed in files already finished.
     done_bytes: u64,
@@ -144,7 +148,7 @@ impl Reader {
                 self.open = Some(match self.input {
                     Input::Text => Open::Text {
                         doc: display_name(path).into(),
-                        reader: ParagraphReader::new(source),
+                        reader: ParagraphReader::new(source).lossy_utf8(self.lossy_utf8),
                     },
                     Input::Jsonl => Open::Jsonl {
                         path: Arc::from(Path::new(&display_name(path))),
@@ -155,7 +159,9 @@ impl Reader {
             }
             let finished = match self.open.as_mut().expect("opened above") {
                 Open::Text { doc, reader } => {
-                    let p = reader.next_paragraph().map_err(|e| anyhow!("{doc}: {e}"))?;
+                    let p = reader
+                        .next_paragraph()
+                        .map_err(|e| super::text_read_error(doc, e))?;
                     self.open_bytes = reader.position() as u64;
                     match p {
                         Some(para) => {
@@ -166,7 +172,15 @@ impl Reader {
                             });
                             false
                         }
-                        None => true,
+                        None => {
+                            if let Some(r) = reader.replacements() {
+                                eprintln!(
+                                    "rhetor: warning: {doc}: replaced {} invalid UTF-8 sequence(s) with U+FFFD (the first at line {}, byte {})",
+                                    r.count, r.first.line, r.first.offset
+                                );
+                            }
+                            true
+                        }
                     }
                 }
                 Open::Jsonl { path, reader, line } => {
@@ -221,14 +235,6 @@ struct Stage<'a> {
     skip_bad: bool,
 }
 
-fn bad_utf8(origin: &Origin, e: std::str::Utf8Error) -> CorpusError {
-    CorpusError::BadRecord {
-        path: origin.path.to_path_buf(),
-        line: origin.line,
-        message: format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
-    }
-}
-
 impl Stage<'_> {
     fn emit(&self, out: &mut ChunkOut, row: &ParagraphRow) {
         out.paragraphs += 1;
@@ -266,7 +272,7 @@ impl Stage<'_> {
                 }
                 Item::Line { origin, range } => {
                     let record = std::str::from_utf8(&lines[range.clone()])
-                        .map_err(|e| bad_utf8(origin, e))
+                        .map_err(|e| CorpusError::invalid_utf8(origin, &e))
                         .and_then(|line| ScoreRecord::parse(line, origin));
                     let record = match record {
                         Ok(r) => r,
@@ -369,13 +375,14 @@ pub fn run(a: Args) -> Result<Outcome> {
         files: files.clone(),
         next_file: 0,
         input: a.input,
+        lossy_utf8: a.lossy_utf8,
         open: None,
         done_bytes: 0,
         open_bytes: 0,
     };
     let bar = progress_bar(&files, a.quiet);
     let clock = Instant::now();
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     let header = formatter.header();
     let mut widths: Vec<usize> = Vec::new();
     let mut table_header = None;
@@ -456,14 +463,6 @@ pub fn run(a: Args) -> Result<Outcome> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    if !skipped.is_empty() {
-        eprintln!("rhetor: skipped {} malformed line(s):", skipped.len());
-        for e in skipped.iter().take(20) {
-            eprintln!("  {e}");
-        }
-        if skipped.len() > 20 {
-            eprintln!("  ... and {} more", skipped.len() - 20);
-        }
-    }
+    super::report_skipped(&skipped);
     Ok(Outcome::Success)
 }

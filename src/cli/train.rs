@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use rhetor::corpus::Record;
+use rhetor::corpus::{Record, TaskKinds};
 use rhetor::features::{DocFreq, TfIdfParams};
 use rhetor::model::{
     describe_vocabulary, train, ClassWeight, DataFileInfo, Estimator, FinalModel, HeadBody,
@@ -330,14 +330,19 @@ pub fn run(a: Args) -> Result<Outcome> {
     .check()?;
 
     let clock = Instant::now();
-    let train_records = read_corpus(&a.files, a.skip_bad, &a.map_label)?;
+    let mut kinds = TaskKinds::new();
+    let train_records = read_corpus(&a.files, a.skip_bad, &a.map_label, &mut kinds)?;
     if train_records.is_empty() {
         bail!("no training record in {}", display_paths(&a.files));
     }
     let dev_records = if a.dev.is_empty() {
         None
     } else {
-        Some(read_corpus(&a.dev, a.skip_bad, &a.map_label)?)
+        let dev = read_corpus(&a.dev, a.skip_bad, &a.map_label, &mut kinds)?;
+        if dev.is_empty() {
+            bail!("no dev record in {}", display_paths(&a.dev));
+        }
+        Some(dev)
     };
     note(
         a.quiet,

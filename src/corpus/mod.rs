@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::CorpusError;
+use crate::error::{BadRecordKind, CorpusError};
 
 /// A label value: one label or a set of labels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,11 +115,33 @@ pub struct Record {
     pub origin: Origin,
 }
 
-fn bad(origin: &Origin, message: impl Into<String>) -> CorpusError {
+fn bad(origin: &Origin, kind: BadRecordKind, message: impl Into<String>) -> CorpusError {
     CorpusError::BadRecord {
         path: origin.path.to_path_buf(),
         line: origin.line,
+        kind,
         message: message.into(),
+    }
+}
+
+impl CorpusError {
+    /// The error for a line that is not UTF-8: the byte offset in the line of the first byte
+    /// that is not.
+    pub fn invalid_utf8(origin: &Origin, e: &std::str::Utf8Error) -> CorpusError {
+        bad(
+            origin,
+            BadRecordKind::InvalidUtf8,
+            format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+        )
+    }
+}
+
+/// A file's first line without the byte order mark Windows editors write: it is not JSON.
+fn skip_bom<'l>(line: &'l str, origin: &Origin) -> &'l str {
+    if origin.line == 1 {
+        line.strip_prefix('\u{feff}').unwrap_or(line)
+    } else {
+        line
     }
 }
 
@@ -161,32 +183,37 @@ fn id_field(
         }
         Some(v) => Err(bad(
             origin,
+            BadRecordKind::WrongFieldType,
             format!("`{key}` must be a string, found {}", type_name(&v)),
         )),
     }
 }
 
 impl Record {
-    /// Parses one JSONL line.
+    /// Parses one JSONL line. On line 1 a byte order mark is skipped.
     pub fn parse(line: &str, origin: Origin) -> Result<Record, CorpusError> {
+        let line = skip_bom(line, &origin);
         let value: Value = serde_json::from_str(line).map_err(|e| {
             bad(
                 &origin,
+                BadRecordKind::InvalidJson,
                 format!("invalid JSON at column {}: {e}", e.column()),
             )
         })?;
         let Value::Object(mut obj) = value else {
             return Err(bad(
                 &origin,
+                BadRecordKind::NotAnObject,
                 format!("expected a JSON object, found {}", type_name(&value)),
             ));
         };
         let text = match obj.remove("text") {
             Some(Value::String(s)) => s,
-            None => return Err(bad(&origin, "missing `text`")),
+            None => return Err(bad(&origin, BadRecordKind::MissingText, "missing `text`")),
             Some(v) => {
                 return Err(bad(
                     &origin,
+                    BadRecordKind::WrongFieldType,
                     format!("`text` must be a string, found {}", type_name(&v)),
                 ))
             }
@@ -199,6 +226,7 @@ impl Record {
             Some(v) => {
                 return Err(bad(
                     &origin,
+                    BadRecordKind::WrongFieldType,
                     format!("`target` must be a string, found {}", type_name(&v)),
                 ))
             }
@@ -219,6 +247,7 @@ impl Record {
                                     other => {
                                         return Err(bad(
                                             &origin,
+                                            BadRecordKind::WrongLabelType,
                                             format!(
                                                 "labels of task `{task}` must be strings, found {}",
                                                 type_name(&other)
@@ -234,6 +263,7 @@ impl Record {
                         other => {
                             return Err(bad(
                                 &origin,
+                                BadRecordKind::WrongLabelType,
                                 format!(
                                     "label of task `{task}` must be a string or a list of strings, found {}",
                                     type_name(&other)
@@ -247,6 +277,7 @@ impl Record {
             Some(v) => {
                 return Err(bad(
                     &origin,
+                    BadRecordKind::WrongLabelType,
                     format!("`labels` must be an object, found {}", type_name(&v)),
                 ))
             }
@@ -350,17 +381,24 @@ fn raw_type_name(raw: &serde_json::value::RawValue) -> &'static str {
 }
 
 impl<'a> ScoreRecord<'a> {
-    /// Parses one JSONL line. Errors read as [`Record::parse`]'s.
+    /// Parses one JSONL line. Errors read as [`Record::parse`]'s. On line 1 a byte order mark
+    /// is skipped.
     pub fn parse(line: &'a str, origin: &Origin) -> Result<ScoreRecord<'a>, CorpusError> {
+        let line = skip_bom(line, origin);
         let RawObject(raw_fields) = serde_json::from_str(line).map_err(|e| {
             if e.is_data() {
                 let found = serde_json::from_str::<Value>(line)
                     .map(|v| type_name(&v))
                     .unwrap_or("something else");
-                bad(origin, format!("expected a JSON object, found {found}"))
+                bad(
+                    origin,
+                    BadRecordKind::NotAnObject,
+                    format!("expected a JSON object, found {found}"),
+                )
             } else {
                 bad(
                     origin,
+                    BadRecordKind::InvalidJson,
                     format!("invalid JSON at column {}: {e}", e.column()),
                 )
             }
@@ -374,10 +412,11 @@ impl<'a> ScoreRecord<'a> {
             match raw.get().as_bytes().first() {
                 Some(b'"') => serde_json::from_str::<JsonStr<'a>>(raw.get())
                     .map(|s| Some(s.0))
-                    .map_err(|e| bad(origin, format!("`{key}`: {e}"))),
+                    .map_err(|e| bad(origin, BadRecordKind::InvalidJson, format!("`{key}`: {e}"))),
                 Some(b'n') => Ok(None),
                 _ => Err(bad(
                     origin,
+                    BadRecordKind::WrongFieldType,
                     format!("`{key}` must be a string, found {}", raw_type_name(raw)),
                 )),
             }
@@ -385,10 +424,13 @@ impl<'a> ScoreRecord<'a> {
         for (key, raw) in raw_fields {
             match key.as_ref() {
                 "text" => {
-                    text = Some(
-                        string("text", raw)?
-                            .ok_or_else(|| bad(origin, "`text` must be a string, found null"))?,
-                    )
+                    text = Some(string("text", raw)?.ok_or_else(|| {
+                        bad(
+                            origin,
+                            BadRecordKind::WrongFieldType,
+                            "`text` must be a string, found null",
+                        )
+                    })?)
                 }
                 "id" | "doc" => {
                     let v = match raw.get().as_bytes().first() {
@@ -406,7 +448,7 @@ impl<'a> ScoreRecord<'a> {
                 _ => fields.push((key, raw)),
             }
         }
-        let text = text.ok_or_else(|| bad(origin, "missing `text`"))?;
+        let text = text.ok_or_else(|| bad(origin, BadRecordKind::MissingText, "missing `text`"))?;
         let doc = doc
             .or_else(|| id.clone())
             .unwrap_or_else(|| Cow::Owned(origin.to_string()));
@@ -463,10 +505,7 @@ pub fn read_records(
         let result = match std::str::from_utf8(&buf) {
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) => Record::parse(line, origin),
-            Err(e) => Err(bad(
-                &origin,
-                format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
-            )),
+            Err(e) => Err(CorpusError::invalid_utf8(&origin, &e)),
         };
         match (result, on_bad) {
             (Ok(r), _) => records.push(r),
@@ -529,7 +568,9 @@ impl TaskInfo {
 /// another, naming both places.
 pub fn discover_tasks(records: &[Record]) -> Result<BTreeMap<String, TaskInfo>, CorpusError> {
     let mut tasks: BTreeMap<String, TaskInfo> = BTreeMap::new();
+    let mut kinds = TaskKinds::new();
     for r in records {
+        kinds.check(r)?;
         for (name, value) in &r.labels {
             let info = tasks.entry(name.clone()).or_insert_with(|| TaskInfo {
                 name: name.clone(),
@@ -539,17 +580,6 @@ pub fn discover_tasks(records: &[Record]) -> Result<BTreeMap<String, TaskInfo>, 
                 n_empty: 0,
                 first_seen: r.origin.clone(),
             });
-            if info.kind != value.kind() {
-                return Err(CorpusError::MixedTaskKind {
-                    path: r.origin.path.to_path_buf(),
-                    line: r.origin.line,
-                    task: name.clone(),
-                    found: value.kind().name(),
-                    expected: info.kind.name(),
-                    first_path: info.first_seen.path.to_path_buf(),
-                    first_line: info.first_seen.line,
-                });
-            }
             info.n_records += 1;
             if matches!(value, LabelValue::Multi(v) if v.is_empty()) {
                 info.n_empty += 1;
@@ -560,6 +590,84 @@ pub fn discover_tasks(records: &[Record]) -> Result<BTreeMap<String, TaskInfo>, 
         }
     }
     Ok(tasks)
+}
+
+/// The kind (single- or multi-label) of every task seen so far, and where it was first seen:
+/// checks that each record agrees with the records before it, across files (a dev file must
+/// agree with the training files).
+#[derive(Debug, Clone, Default)]
+pub struct TaskKinds {
+    first: BTreeMap<String, (TaskKind, Origin)>,
+}
+
+impl TaskKinds {
+    /// No task seen yet.
+    pub fn new() -> TaskKinds {
+        TaskKinds::default()
+    }
+
+    /// The kind of `task`, if seen.
+    pub fn get(&self, task: &str) -> Option<TaskKind> {
+        self.first.get(task).map(|(k, _)| *k)
+    }
+
+    /// Checks `record` against the records seen before; if it agrees, its new tasks are
+    /// remembered. A record that disagrees changes nothing.
+    ///
+    /// # Errors
+    /// [`CorpusError::MixedTaskKind`] naming this record and the one that first set the kind.
+    pub fn check(&mut self, record: &Record) -> Result<(), CorpusError> {
+        for (task, value) in &record.labels {
+            if let Some((kind, first)) = self.first.get(task) {
+                if *kind != value.kind() {
+                    return Err(CorpusError::MixedTaskKind {
+                        path: record.origin.path.to_path_buf(),
+                        line: record.origin.line,
+                        task: task.clone(),
+                        found: value.kind().name(),
+                        expected: kind.name(),
+                        first_path: first.path.to_path_buf(),
+                        first_line: first.line,
+                    });
+                }
+            }
+        }
+        for (task, value) in &record.labels {
+            self.first
+                .entry(task.clone())
+                .or_insert_with(|| (value.kind(), record.origin.clone()));
+        }
+        Ok(())
+    }
+
+    /// Keeps the records that agree with the ones before them: stops at the first that does
+    /// not, or, with [`OnBad::Skip`], moves it to `skipped`.
+    pub fn filter(
+        &mut self,
+        records: Vec<Record>,
+        on_bad: OnBad,
+        skipped: &mut Vec<CorpusError>,
+    ) -> Result<Vec<Record>, CorpusError> {
+        let mut kept = Vec::with_capacity(records.len());
+        for r in records {
+            match (self.check(&r), on_bad) {
+                (Ok(()), _) => kept.push(r),
+                (Err(e), OnBad::Stop) => return Err(e),
+                (Err(e), OnBad::Skip) => skipped.push(e),
+            }
+        }
+        Ok(kept)
+    }
+}
+
+/// Rejected records counted per [`BadRecordKind`], in the kinds' order (for `--skip-bad`
+/// summaries). Errors that are not about one record are not counted.
+pub fn count_by_kind(errors: &[CorpusError]) -> BTreeMap<BadRecordKind, usize> {
+    let mut counts = BTreeMap::new();
+    for kind in errors.iter().filter_map(CorpusError::bad_record_kind) {
+        *counts.entry(kind).or_default() += 1;
+    }
+    counts
 }
 
 /// A renaming of one label of one task, written `TASK:FROM=TO` (for example
