@@ -69,27 +69,6 @@ fn task_flag_restricts_the_heads_and_dev_tunes_thresholds() {
 }
 
 #[test]
-fn same_data_and_seed_give_the_same_model_bytes() {
-    let dir = Dir::new();
-    let a = dir.path("a.rhetor");
-    let b = dir.path("b.rhetor");
-    for (path, threads) in [(&a, "1"), (&b, "2")] {
-        let mut cmd = rhetor([
-            "train",
-            "corpus/train.jsonl",
-            "-q",
-            "--threads",
-            threads,
-            "-o",
-        ]);
-        cmd.arg(path).args(FAST);
-        ok(cmd);
-    }
-    let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
-    assert!(a == b, "models trained with 1 and 2 threads differ");
-}
-
-#[test]
 fn unknown_task_is_a_clear_error() {
     let dir = Dir::new();
     let mut cmd = rhetor([

@@ -176,6 +176,8 @@ fn damaged_model_files_through_the_command_line() {
     let mut flipped = good.clone();
     let mid = good.len() / 2;
     flipped[mid] ^= 1;
+    let mut future = good.clone();
+    future[8..12].copy_from_slice(&99u32.to_le_bytes());
     let cases: Vec<(&str, Vec<u8>, String)> = vec![
         (
             "truncated.rhetor",
@@ -196,6 +198,12 @@ fn damaged_model_files_through_the_command_line() {
             .arg(corpus("articles/meridian-wire-hospital-funding.txt"));
         assert_contains(&fails(cmd, 2), &format!("{}: {message}", path.display()));
     }
+    let mut cmd = rhetor(["score", "-m", "no-such-model.rhetor", "x.txt"]);
+    cmd.current_dir(std::env::temp_dir());
+    assert_contains(
+        &fails(cmd, 2),
+        "no-such-model.rhetor: No such file or directory",
+    );
 }
 
 // ---- The compatibility fixture -------------------------------------------------------------
@@ -426,4 +434,91 @@ fn failed_saves_name_the_file_and_leave_nothing_behind() {
         dev.file_type().is_char_device(),
         "/dev/full is still a device"
     );
+}
+
+// ---- Properties --------------------------------------------------------------------------------
+
+fn fixture_model() -> &'static Model {
+    static MODEL: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
+    MODEL.get_or_init(|| Model::load(tiny_model()).unwrap())
+}
+
+/// Any finite float, the awkward ones included (subnormals, negative zero, extremes).
+fn finite_f32() -> impl proptest::strategy::Strategy<Value = f32> {
+    use proptest::num::f32::{NEGATIVE, NORMAL, POSITIVE, SUBNORMAL, ZERO};
+    NORMAL | SUBNORMAL | ZERO | POSITIVE | NEGATIVE
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// A model with arbitrary (finite) weights, intercepts, calibration and thresholds saves and
+    /// loads back to the same bytes and the same scores, bit for bit.
+    #[test]
+    fn model_save_load_round_trip(
+        edits in proptest::collection::vec((0usize..1 << 20, finite_f32()), 1..24),
+        threshold in 0.0f32..=1.0,
+    ) {
+        use rhetor::model::HeadBody;
+        let mut data = fixture_model().data().clone();
+        for (k, (at, value)) in edits.iter().enumerate() {
+            let head = &mut data.heads[at % 3];
+            match k % 4 {
+                0 => {
+                    let c = &mut head.calibration[at % head.labels.len()];
+                    if at % 2 == 0 { c.a = *value } else { c.b = *value }
+                }
+                _ => {
+                    let model = match &mut head.body {
+                        HeadBody::Single { general, .. } => general,
+                        HeadBody::Multi { models, thresholds } => {
+                            let l = at % models.len();
+                            thresholds[l] = threshold;
+                            &mut models[l]
+                        }
+                    };
+                    if k % 4 == 1 || model.weights.is_empty() {
+                        let n = model.intercepts.len();
+                        model.intercepts[at % n] = *value;
+                    } else {
+                        let n = model.weights.len();
+                        model.weights[at % n] = *value;
+                    }
+                }
+            }
+        }
+        let bytes = data.to_bytes();
+        let dir = Dir::new();
+        let path = dir.path("edited.rhetor");
+        let model = Model::from_data(data);
+        model.save(&path).unwrap();
+        proptest::prop_assert!(std::fs::read(&path).unwrap() == bytes, "saved bytes differ");
+        let loaded = Model::load(&path).unwrap();
+        proptest::prop_assert!(loaded.data().to_bytes() == bytes, "re-encoded bytes differ");
+        let mut s1 = ScoreScratch::default();
+        let mut s2 = ScoreScratch::default();
+        for text in [COMPAT_TEXT, "", "council tax shops"] {
+            let a = model.score(text, Some("the council"), &mut s1);
+            let b = loaded.score(text, Some("the council"), &mut s2);
+            for (x, y) in a.iter().zip(&b) {
+                let bits = |v: &[f32]| v.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(bits(&x.probs), bits(&y.probs));
+                proptest::prop_assert_eq!(&x.predicted, &y.predicted);
+            }
+        }
+    }
+
+    /// Any string scores without a panic: one result per head, probabilities in [0, 1].
+    #[test]
+    fn any_string_scores_sanely(text in "(\\PC|\\s|[\\u{0}-\\u{1f}\\u{200b}-\\u{200f}\\u{feff}\\u{301}])*", target in proptest::option::of("\\PC{0,12}")) {
+        let model = fixture_model();
+        let mut scratch = ScoreScratch::default();
+        let scores = model.score(&text, target.as_deref(), &mut scratch);
+        proptest::prop_assert_eq!(scores.len(), model.heads().len());
+        for (head, s) in model.heads().iter().zip(&scores) {
+            proptest::prop_assert_eq!(s.probs.len(), head.labels.len());
+            proptest::prop_assert!(s.probs.iter().all(|p| (0.0..=1.0).contains(p)), "{:?}", s.probs);
+            proptest::prop_assert!(s.predicted.iter().all(|&l| l < head.labels.len()));
+        }
+    }
 }

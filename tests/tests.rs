@@ -7,4 +7,6 @@ mod cli_errors;
 mod cli_eval;
 mod cli_score;
 mod cli_train;
+mod determinism;
 mod model_file;
+mod texts;

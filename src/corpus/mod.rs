@@ -136,13 +136,25 @@ impl CorpusError {
     }
 }
 
-/// A file's first line without the byte order mark Windows editors write: it is not JSON.
-fn skip_bom<'l>(line: &'l str, origin: &Origin) -> &'l str {
+/// The JSON of a line: without its line ending, and on line 1 without the byte order mark
+/// Windows editors write (neither is JSON; without the ending, an error at the end of the line
+/// is placed there and not at column 0 of a next line).
+fn json_of_line<'l>(line: &'l str, origin: &Origin) -> &'l str {
+    let line = line.trim_end_matches(['\n', '\r']);
     if origin.line == 1 {
         line.strip_prefix('\u{feff}').unwrap_or(line)
     } else {
         line
     }
+}
+
+/// `invalid JSON at column C: <what>`, without serde_json's own position suffix (a line is
+/// one line of JSON: its line number is the file's).
+fn json_syntax_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let what = full.strip_suffix(&suffix).unwrap_or(&full);
+    format!("invalid JSON at column {}: {what}", e.column())
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -190,16 +202,12 @@ fn id_field(
 }
 
 impl Record {
-    /// Parses one JSONL line. On line 1 a byte order mark is skipped.
+    /// Parses one JSONL line (its line ending may be included). On line 1 a byte order mark is
+    /// skipped.
     pub fn parse(line: &str, origin: Origin) -> Result<Record, CorpusError> {
-        let line = skip_bom(line, &origin);
-        let value: Value = serde_json::from_str(line).map_err(|e| {
-            bad(
-                &origin,
-                BadRecordKind::InvalidJson,
-                format!("invalid JSON at column {}: {e}", e.column()),
-            )
-        })?;
+        let line = json_of_line(line, &origin);
+        let value: Value = serde_json::from_str(line)
+            .map_err(|e| bad(&origin, BadRecordKind::InvalidJson, json_syntax_message(&e)))?;
         let Value::Object(mut obj) = value else {
             return Err(bad(
                 &origin,
@@ -384,7 +392,7 @@ impl<'a> ScoreRecord<'a> {
     /// Parses one JSONL line. Errors read as [`Record::parse`]'s. On line 1 a byte order mark
     /// is skipped.
     pub fn parse(line: &'a str, origin: &Origin) -> Result<ScoreRecord<'a>, CorpusError> {
-        let line = skip_bom(line, origin);
+        let line = json_of_line(line, origin);
         let RawObject(raw_fields) = serde_json::from_str(line).map_err(|e| {
             if e.is_data() {
                 let found = serde_json::from_str::<Value>(line)
@@ -396,11 +404,7 @@ impl<'a> ScoreRecord<'a> {
                     format!("expected a JSON object, found {found}"),
                 )
             } else {
-                bad(
-                    origin,
-                    BadRecordKind::InvalidJson,
-                    format!("invalid JSON at column {}: {e}", e.column()),
-                )
+                bad(origin, BadRecordKind::InvalidJson, json_syntax_message(&e))
             }
         })?;
         let mut text = None;
@@ -812,7 +816,7 @@ mod tests {
     #[test]
     fn errors_name_file_and_line() {
         let cases = [
-            ("{\"text\": \"a\"}\n{oops", "c.jsonl:2: invalid JSON at column 2: key must be a string at line 1 column 2"),
+            ("{\"text\": \"a\"}\n{oops", "c.jsonl:2: invalid JSON at column 2: key must be a string"),
             ("[1]", "c.jsonl:1: expected a JSON object, found a list"),
             ("{\"id\": \"x\"}", "c.jsonl:1: missing `text`"),
             ("{\"text\": 3}", "c.jsonl:1: `text` must be a string, found a number"),
@@ -885,6 +889,111 @@ mod tests {
             assert!(err.starts_with(message), "{line:?}: {err}");
             if let Ok(e) = Record::parse(line, origin.clone()) {
                 panic!("Record::parse accepted {line:?}: {e:?}");
+            }
+        }
+    }
+
+    fn label_value() -> impl proptest::strategy::Strategy<Value = LabelValue> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<String>().prop_map(LabelValue::Single),
+            proptest::collection::vec(any::<String>(), 0..4).prop_map(LabelValue::Multi),
+        ]
+    }
+
+    fn extra_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            proptest::collection::vec(any::<String>(), 0..3)
+                .prop_map(|v| Value::Array(v.into_iter().map(Value::String).collect())),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A record written as a JSON object reads back as the same record, by both readers,
+        /// with either line ending and, on line 1, a byte order mark.
+        #[test]
+        fn jsonl_record_round_trip(
+            id in proptest::option::of(proptest::prelude::any::<String>()),
+            doc in proptest::option::of(proptest::prelude::any::<String>()),
+            text in proptest::prelude::any::<String>(),
+            target in proptest::option::of(proptest::prelude::any::<String>()),
+            labels in proptest::collection::btree_map(proptest::prelude::any::<String>(), label_value(), 0..4),
+            extra in proptest::collection::btree_map("[a-z_]{1,8}", extra_value(), 0..4),
+            ending in proptest::sample::select(vec!["", "\n", "\r\n"]),
+            line_no in 1usize..3,
+            bom in proptest::prelude::any::<bool>(),
+        ) {
+            let mut obj = Map::new();
+            obj.insert("text".into(), Value::String(text.clone()));
+            for (k, v) in [("id", &id), ("doc", &doc), ("target", &target)] {
+                if let Some(v) = v {
+                    obj.insert(k.into(), Value::String(v.clone()));
+                }
+            }
+            obj.insert("labels".into(), serde_json::to_value(&labels).unwrap());
+            let extra: Map<String, Value> = extra
+                .into_iter()
+                .filter(|(k, _)| !["id", "doc", "text", "target", "labels"].contains(&k.as_str()))
+                .collect();
+            obj.extend(extra.clone());
+            let bom = if bom && line_no == 1 { "\u{feff}" } else { "" };
+            let line = format!("{bom}{}{ending}", Value::Object(obj));
+            let origin = Origin { path: Arc::from(Path::new("p.jsonl")), line: line_no };
+
+            let r = Record::parse(&line, origin.clone()).unwrap();
+            let want_doc = doc.clone().or_else(|| id.clone()).unwrap_or_else(|| origin.to_string());
+            let want_id = id.clone().unwrap_or_else(|| format!("{want_doc}:{line_no}"));
+            proptest::prop_assert_eq!(&r.text, &text);
+            proptest::prop_assert_eq!(&r.id, &want_id);
+            proptest::prop_assert_eq!(&r.doc, &want_doc);
+            proptest::prop_assert_eq!(&r.target, &target);
+            proptest::prop_assert_eq!(&r.extra, &extra);
+            // Multi-label lists come back sorted and without duplicates.
+            let want_labels: BTreeMap<String, LabelValue> = labels
+                .into_iter()
+                .map(|(k, v)| match v {
+                    LabelValue::Multi(mut l) => {
+                        l.sort();
+                        l.dedup();
+                        (k, LabelValue::Multi(l))
+                    }
+                    single => (k, single),
+                })
+                .collect();
+            proptest::prop_assert_eq!(&r.labels, &want_labels);
+
+            let s = ScoreRecord::parse(&line, &origin).unwrap();
+            proptest::prop_assert_eq!(s.text.as_ref(), text.as_str());
+            proptest::prop_assert_eq!(s.id.as_ref(), want_id.as_str());
+            proptest::prop_assert_eq!(s.doc.as_ref(), want_doc.as_str());
+            proptest::prop_assert_eq!(s.target.as_deref(), target.as_deref());
+            let fields: Vec<(String, Value)> = s
+                .fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::from_str(v.get()).unwrap()))
+                .collect();
+            let want_fields: Vec<(String, Value)> = extra.into_iter().collect();
+            proptest::prop_assert_eq!(fields, want_fields);
+        }
+
+        /// Any bytes: reading never panics and accounts for every line that is not blank.
+        #[test]
+        fn read_records_takes_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let mut skipped = Vec::new();
+            let records = read_records(&bytes[..], Path::new("p.jsonl"), OnBad::Skip, &mut skipped).unwrap();
+            let lines = bytes
+                .split_inclusive(|&b| b == b'\n')
+                .filter(|l| std::str::from_utf8(l).map_or(true, |l| !l.trim().is_empty()))
+                .count();
+            proptest::prop_assert_eq!(records.len() + skipped.len(), lines);
+            for e in &skipped {
+                proptest::prop_assert!(e.bad_record_kind().is_some());
+                proptest::prop_assert!(e.to_string().starts_with("p.jsonl:"));
             }
         }
     }
