@@ -121,3 +121,22 @@ fn bad_settings_are_rejected_before_reading_data() {
         assert_contains(&err, message);
     }
 }
+
+#[test]
+fn trains_from_standard_input_and_hashes_what_it_read() {
+    let dir = Dir::new();
+    let from_stdin = dir.path("stdin.rhetor");
+    let mut cmd = rhetor(["train", "-", "-q", "-o"]);
+    cmd.arg(&from_stdin).args(FAST);
+    cmd.stdin(std::fs::File::open(corpus("train.jsonl")).unwrap());
+    ok(cmd);
+    let stdin_meta = Model::load(&from_stdin).unwrap().data().meta.clone();
+    let file_meta = Model::load(tiny_model()).unwrap().data().meta.clone();
+    let (s, f) = (&stdin_meta.train_files[0], &file_meta.train_files[0]);
+    assert_eq!(s.path, "<stdin>");
+    assert_eq!(
+        (s.bytes, s.records, &s.sha256),
+        (f.bytes, f.records, &f.sha256),
+        "the same bytes, records and hash as the file"
+    );
+}

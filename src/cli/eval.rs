@@ -49,7 +49,8 @@ pub fn run(a: Args) -> Result<Outcome> {
         a.skip_bad,
         &a.map_label,
         &mut rhetor::corpus::TaskKinds::new(),
-    )?;
+    )?
+    .records;
     for head in model.heads() {
         let other = records
             .iter()

@@ -112,26 +112,96 @@ pub(crate) fn note(quiet: bool, msg: &str) {
     }
 }
 
-/// Reads labelled JSONL files, renaming labels as asked. Every record must agree with `kinds`
-/// (the tasks' kinds in the records read before, updated here). The first malformed record
-/// stops the run, or with `skip_bad` every one is skipped and reported to stderr.
+/// Records read from labelled JSONL files, and a description of each file (size, SHA-256,
+/// records kept) for the model's training metadata.
+pub(crate) struct Corpus {
+    pub records: Vec<rhetor::corpus::Record>,
+    pub files: Vec<rhetor::model::DataFileInfo>,
+}
+
+/// Reads labelled JSONL files (`-` for standard input), renaming labels as asked. Every record
+/// must agree with `kinds` (the tasks' kinds in the records read before, updated here). The
+/// first malformed record stops the run, or with `skip_bad` every one is skipped and reported
+/// to stderr. Each file is hashed as it is read, so the hash is of the bytes the records came
+/// from (standard input included).
 pub(crate) fn read_corpus(
     paths: &[PathBuf],
     skip_bad: bool,
     maps: &[rhetor::corpus::LabelMap],
     kinds: &mut rhetor::corpus::TaskKinds,
-) -> Result<Vec<rhetor::corpus::Record>> {
-    use rhetor::corpus::{apply_label_maps, read_files, OnBad};
+) -> Result<Corpus> {
+    use rhetor::corpus::{apply_label_maps, read_records, OnBad};
+    use rhetor::error::CorpusError;
     let mut skipped = Vec::new();
     let on_bad = if skip_bad { OnBad::Skip } else { OnBad::Stop };
     let hint = "use --skip-bad to skip malformed records and count them";
-    let mut records = read_files(paths, on_bad, &mut skipped).map_err(|e| bad_input(e, hint))?;
-    apply_label_maps(&mut records, maps);
-    let records = kinds
-        .filter(records, on_bad, &mut skipped)
-        .map_err(|e| bad_input(e, hint))?;
+    let mut records = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        let (name, source): (PathBuf, Box<dyn io::Read>) = if path == Path::new("-") {
+            (PathBuf::from("<stdin>"), Box::new(io::stdin().lock()))
+        } else {
+            let file = std::fs::File::open(path).map_err(|source| CorpusError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            (path.clone(), Box::new(file))
+        };
+        let mut reader = Hashing::new(source);
+        let mut read = read_records(&mut reader, &name, on_bad, &mut skipped)
+            .map_err(|e| bad_input(e, hint))?;
+        apply_label_maps(&mut read, maps);
+        let read = kinds
+            .filter(read, on_bad, &mut skipped)
+            .map_err(|e| bad_input(e, hint))?;
+        files.push(reader.info(&name, read.len()));
+        records.extend(read);
+    }
     report_skipped(&skipped);
-    Ok(records)
+    Ok(Corpus { records, files })
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+    bytes: u64,
+}
+
+impl<R: io::Read> Hashing<R> {
+    fn new(inner: R) -> Self {
+        use sha2::Digest;
+        Hashing {
+            inner,
+            hasher: sha2::Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    fn info(self, path: &Path, records: usize) -> rhetor::model::DataFileInfo {
+        use sha2::Digest;
+        rhetor::model::DataFileInfo {
+            path: path.display().to_string(),
+            bytes: self.bytes,
+            records,
+            sha256: self
+                .hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        }
+    }
+}
+
+impl<R: io::Read> io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
 }
 
 /// A corpus error, with `hint` when it is about one record (not for I/O errors).
