@@ -425,10 +425,15 @@ mod tests {
             proptest::prop_assert_eq!(read, want);
         }
 
-        /// Any bytes: the lossy reader never fails or panics, and its spans are in bounds.
+        /// Any bytes: the lossy reader never fails or panics, its texts are those of the lossy
+        /// string, and its spans are in bounds.
         #[test]
         fn lossy_reader_takes_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
             let ps = read_all(&bytes, true).unwrap();
+            let lossy = String::from_utf8_lossy(&bytes);
+            let texts: Vec<&str> = ps.iter().map(|p| p.text.as_str()).collect();
+            let want: Vec<&str> = paragraphs(&lossy).map(|p| p.text).collect();
+            proptest::prop_assert_eq!(texts, want);
             let mut last_end = 0;
             for p in &ps {
                 proptest::prop_assert!(last_end <= p.start && p.start < p.end && p.end <= bytes.len());
