@@ -93,7 +93,9 @@ pub enum CorpusError {
         path: PathBuf,
         /// 1-based line number.
         line: usize,
-        /// What is wrong.
+        /// The class of problem (what `--skip-bad` counts).
+        kind: BadRecordKind,
+        /// What is wrong, with the offending values.
         message: String,
     },
     /// A task is multi-label in one record and single-label in another.
@@ -119,6 +121,59 @@ pub enum CorpusError {
     /// A corpus holds no record.
     #[error("{0}: the corpus holds no record")]
     Empty(String),
+}
+
+impl CorpusError {
+    /// The class of problem of a rejected record; `None` for errors that are not about one
+    /// record (I/O, an empty corpus).
+    pub fn bad_record_kind(&self) -> Option<BadRecordKind> {
+        match self {
+            CorpusError::BadRecord { kind, .. } => Some(*kind),
+            CorpusError::MixedTaskKind { .. } => Some(BadRecordKind::MixedTaskKind),
+            _ => None,
+        }
+    }
+}
+
+/// Why a corpus record was rejected. Skipped records are counted per kind, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum BadRecordKind {
+    /// The line is not valid UTF-8.
+    InvalidUtf8,
+    /// The line is not valid JSON.
+    InvalidJson,
+    /// The line is JSON but not an object.
+    NotAnObject,
+    /// The object has no `text`.
+    MissingText,
+    /// `text`, `id`, `doc` or `target` holds a value of the wrong type.
+    WrongFieldType,
+    /// `labels`, or a label in it, holds a value of the wrong type.
+    WrongLabelType,
+    /// A task is single-label in this record and multi-label in an earlier one, or the reverse.
+    MixedTaskKind,
+}
+
+impl BadRecordKind {
+    /// A few words for summaries (`invalid JSON`, `missing text`, ...).
+    pub fn description(self) -> &'static str {
+        match self {
+            BadRecordKind::InvalidUtf8 => "invalid UTF-8",
+            BadRecordKind::InvalidJson => "invalid JSON",
+            BadRecordKind::NotAnObject => "not a JSON object",
+            BadRecordKind::MissingText => "missing `text`",
+            BadRecordKind::WrongFieldType => "a field of the wrong type",
+            BadRecordKind::WrongLabelType => "a label of the wrong type",
+            BadRecordKind::MixedTaskKind => "single- and multi-label task mixed",
+        }
+    }
+}
+
+impl std::fmt::Display for BadRecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.description())
+    }
 }
 
 /// Errors raised by model-file reading and writing.
@@ -175,6 +230,15 @@ pub enum TrainError {
         task: String,
         /// Tasks present.
         found: String,
+    },
+    /// No training record carries labels.
+    #[error("no training record carries labels (the `labels` object of a record); there is nothing to train")]
+    NoLabels,
+    /// Every task had to be skipped.
+    #[error("no task can be trained: {reasons}")]
+    NoTrainableTask {
+        /// Why each task was skipped.
+        reasons: String,
     },
     /// A task cannot be trained (for example, one label only).
     #[error("task `{task}`: {reason}")]

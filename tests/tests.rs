@@ -8,6 +8,8 @@ mod cli_errors;
 mod cli_eval;
 mod cli_score;
 mod cli_train;
+mod determinism;
 mod explain;
 mod html_report;
 mod model_file;
+mod texts;

@@ -44,7 +44,36 @@ pub struct Args {
 pub fn run(a: Args) -> Result<Outcome> {
     set_threads(a.threads)?;
     let model = load_model(a.model.as_deref())?;
-    let records = read_corpus(&a.files, a.skip_bad, &a.map_label)?;
+    let records = read_corpus(
+        &a.files,
+        a.skip_bad,
+        &a.map_label,
+        &mut rhetor::corpus::TaskKinds::new(),
+    )?
+    .records;
+    for head in model.heads() {
+        let other = records
+            .iter()
+            .filter(|r| {
+                r.labels
+                    .get(&head.task)
+                    .is_some_and(|v| v.kind() != head.kind())
+            })
+            .count();
+        if other > 0 {
+            use rhetor::corpus::TaskKind;
+            let theirs = match head.kind() {
+                TaskKind::Single => TaskKind::Multi,
+                TaskKind::Multi => TaskKind::Single,
+            };
+            eprintln!(
+                "rhetor: warning: task `{}`: {other} record(s) label it as {} but the model's head is {}; they are not evaluated",
+                head.task,
+                theirs,
+                head.kind()
+            );
+        }
+    }
     let report = model.evaluate(&records);
     if report.tasks.is_empty() {
         let tasks: Vec<&str> = model.heads().iter().map(|h| h.task.as_str()).collect();
@@ -53,7 +82,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             tasks.join(", ")
         );
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     match a.format {
         Format::Text => out.write_all(report.to_text().as_bytes())?,
         Format::Json => {

@@ -77,8 +77,12 @@ pub fn main() -> ExitCode {
 /// A closed stdout (`rhetor score ... | head`) is not an error.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
-        e.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        // serde_json's error does not list the I/O error it wraps as its source.
+        let kind = e
+            .downcast_ref::<io::Error>()
+            .map(io::Error::kind)
+            .or_else(|| e.downcast_ref::<serde_json::Error>()?.io_error_kind());
+        kind == Some(io::ErrorKind::BrokenPipe)
     })
 }
 
@@ -112,36 +116,174 @@ pub(crate) fn note(quiet: bool, msg: &str) {
     }
 }
 
-/// Reads labelled JSONL files, renaming labels as asked and reporting skipped lines to stderr.
+/// Records read from labelled JSONL files, and a description of each file (size, SHA-256,
+/// records kept) for the model's training metadata.
+pub(crate) struct Corpus {
+    pub records: Vec<rhetor::corpus::Record>,
+    pub files: Vec<rhetor::model::DataFileInfo>,
+}
+
+/// Reads labelled JSONL files (`-` for standard input), renaming labels as asked. Every record
+/// must agree with `kinds` (the tasks' kinds in the records read before, updated here). The
+/// first malformed record stops the run, or with `skip_bad` every one is skipped and reported
+/// to stderr. Each file is hashed as it is read, so the hash is of the bytes the records came
+/// from (standard input included).
 pub(crate) fn read_corpus(
     paths: &[PathBuf],
     skip_bad: bool,
     maps: &[rhetor::corpus::LabelMap],
-) -> Result<Vec<rhetor::corpus::Record>> {
-    use rhetor::corpus::{apply_label_maps, drop_non_body, read_files, OnBad};
+    kinds: &mut rhetor::corpus::TaskKinds,
+) -> Result<Corpus> {
+    use rhetor::corpus::{apply_label_maps, drop_non_body, read_records, OnBad};
+    use rhetor::error::CorpusError;
     let mut skipped = Vec::new();
     let on_bad = if skip_bad { OnBad::Skip } else { OnBad::Stop };
-    let mut records = read_files(paths, on_bad, &mut skipped)?;
-    apply_label_maps(&mut records, maps);
-    let furniture = drop_non_body(&mut records);
-    if furniture > 0 {
-        let _ = writeln!(
-            io::stderr(),
-            "rhetor: left out {furniture} record(s) whose role is headline, byline or boilerplate"
-        );
-    }
-    if !skipped.is_empty() {
-        let _ = writeln!(
-            io::stderr(),
-            "rhetor: skipped {} malformed line(s):",
-            skipped.len()
-        );
-        for e in skipped.iter().take(20) {
-            let _ = writeln!(io::stderr(), "  {e}");
+    let hint = "use --skip-bad to skip malformed records and count them";
+    let mut records = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        let (name, source): (PathBuf, Box<dyn io::Read>) = if path == Path::new("-") {
+            (PathBuf::from("<stdin>"), Box::new(io::stdin().lock()))
+        } else {
+            let file = std::fs::File::open(path).map_err(|source| CorpusError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            (path.clone(), Box::new(file))
+        };
+        let mut reader = Hashing::new(source);
+        let mut read = read_records(&mut reader, &name, on_bad, &mut skipped)
+            .map_err(|e| bad_input(e, hint))?;
+        apply_label_maps(&mut read, maps);
+        let furniture = drop_non_body(&mut read);
+        if furniture > 0 {
+            let _ = writeln!(
+                io::stderr(),
+                "rhetor: {}: left out {furniture} record(s) whose role is headline, byline or boilerplate",
+                name.display()
+            );
         }
-        if skipped.len() > 20 {
-            let _ = writeln!(io::stderr(), "  ... and {} more", skipped.len() - 20);
+        let read = kinds
+            .filter(read, on_bad, &mut skipped)
+            .map_err(|e| bad_input(e, hint))?;
+        files.push(reader.info(&name, read.len()));
+        records.extend(read);
+    }
+    report_skipped(&skipped);
+    Ok(Corpus { records, files })
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+    bytes: u64,
+}
+
+impl<R: io::Read> Hashing<R> {
+    fn new(inner: R) -> Self {
+        use sha2::Digest;
+        Hashing {
+            inner,
+            hasher: sha2::Sha256::new(),
+            bytes: 0,
         }
     }
-    Ok(records)
+
+    fn info(self, path: &Path, records: usize) -> rhetor::model::DataFileInfo {
+        use sha2::Digest;
+        rhetor::model::DataFileInfo {
+            path: path.display().to_string(),
+            bytes: self.bytes,
+            records,
+            sha256: self
+                .hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        }
+    }
+}
+
+impl<R: io::Read> io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// A corpus error, with `hint` when it is about one record (not for I/O errors).
+fn bad_input(e: rhetor::error::CorpusError, hint: &str) -> anyhow::Error {
+    if e.bad_record_kind().is_some() {
+        anyhow::anyhow!("{e} ({hint})")
+    } else {
+        e.into()
+    }
+}
+
+/// Reports records skipped by `--skip-bad` to stderr: how many, how many per reason, and the
+/// first few with their file and line.
+pub(crate) fn report_skipped(skipped: &[rhetor::error::CorpusError]) {
+    if skipped.is_empty() {
+        return;
+    }
+    let reasons: Vec<String> = rhetor::corpus::count_by_kind(skipped)
+        .into_iter()
+        .map(|(kind, n)| format!("{kind}: {n}"))
+        .collect();
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "rhetor: skipped {} malformed line(s) ({}):",
+        skipped.len(),
+        reasons.join(", ")
+    );
+    for e in skipped.iter().take(20) {
+        let _ = writeln!(err, "  {e}");
+    }
+    if skipped.len() > 20 {
+        let _ = writeln!(err, "  ... and {} more", skipped.len() - 20);
+    }
+}
+
+/// An error reading a plain-text article, naming the file, and for invalid UTF-8 the line and
+/// the byte offset in the file.
+pub(crate) fn text_read_error(doc: &str, e: io::Error) -> anyhow::Error {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rhetor::text::Utf8Error>())
+    {
+        Some(u) => anyhow::anyhow!(
+            "{doc}:{}: {u} (use --lossy-utf8 to replace invalid bytes with U+FFFD)",
+            u.line
+        ),
+        None => anyhow::anyhow!("{doc}: {e}"),
+    }
+}
+
+/// Standard output, whose write errors say what was being written ("writing to standard
+/// output: No space left on device") and keep their kind, so that a closed pipe is still
+/// recognised as one.
+pub(crate) fn stdout() -> Stdout {
+    Stdout(io::stdout().lock())
+}
+
+pub(crate) struct Stdout(io::StdoutLock<'static>);
+
+fn output_error(e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("writing to standard output: {e}"))
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf).map_err(output_error)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().map_err(output_error)
+    }
 }

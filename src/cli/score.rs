@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use rhetor::corpus::{Origin, ScoreRecord};
@@ -96,6 +96,9 @@ pub struct Args {
     /// Skip malformed JSONL lines (reported at the end) instead of stopping.
     #[arg(long)]
     skip_bad: bool,
+    /// Plain-text input: replace invalid UTF-8 with U+FFFD (with a warning) instead of stopping.
+    #[arg(long)]
+    lossy_utf8: bool,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -153,6 +156,7 @@ struct Reader {
     files: Vec<PathBuf>,
     next_file: usize,
     input: Input,
+    lossy_utf8: bool,
     open: Option<Open>,
     /// Bytes consumed in files already finished.
     done_bytes: u64,
@@ -197,7 +201,7 @@ impl Reader {
                 self.open = Some(match self.input {
                     Input::Text => Open::Text {
                         doc: display_name(path).into(),
-                        reader: ParagraphReader::new(source),
+                        reader: ParagraphReader::new(source).lossy_utf8(self.lossy_utf8),
                         ahead: None,
                     },
                     Input::Jsonl => Open::Jsonl {
@@ -209,7 +213,11 @@ impl Reader {
             }
             let finished = match self.open.as_mut().expect("opened above") {
                 Open::Text { doc, reader, ahead } => {
-                    let mut next = || reader.next_paragraph().map_err(|e| anyhow!("{doc}: {e}"));
+                    let mut next = || {
+                        reader
+                            .next_paragraph()
+                            .map_err(|e| super::text_read_error(doc, e))
+                    };
                     let p = match ahead.take() {
                         Some(p) => Some(p),
                         None => next()?,
@@ -233,7 +241,15 @@ impl Reader {
                             });
                             false
                         }
-                        None => true,
+                        None => {
+                            if let Some(r) = reader.replacements() {
+                                eprintln!(
+                                    "rhetor: warning: {doc}: replaced {} invalid UTF-8 sequence(s) with U+FFFD (the first at line {}, byte {})",
+                                    r.count, r.first.line, r.first.offset
+                                );
+                            }
+                            true
+                        }
                     }
                 }
                 Open::Jsonl { path, reader, line } => {
@@ -317,17 +333,10 @@ fn role_error(origin: &Origin, value: &str) -> CorpusError {
     CorpusError::BadRecord {
         path: origin.path.to_path_buf(),
         line: origin.line,
+        kind: rhetor::error::BadRecordKind::WrongFieldType,
         message: format!(
             "`role` is {value}; it must be one of \"headline\", \"byline\", \"boilerplate\", \"body\""
         ),
-    }
-}
-
-fn bad_utf8(origin: &Origin, e: std::str::Utf8Error) -> CorpusError {
-    CorpusError::BadRecord {
-        path: origin.path.to_path_buf(),
-        line: origin.line,
-        message: format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
     }
 }
 
@@ -406,7 +415,7 @@ impl Stage<'_> {
                 }
                 Item::Line { origin, range } => {
                     let record = std::str::from_utf8(&lines[range.clone()])
-                        .map_err(|e| bad_utf8(origin, e))
+                        .map_err(|e| CorpusError::invalid_utf8(origin, &e))
                         .and_then(|line| ScoreRecord::parse(line, origin))
                         .and_then(|r| {
                             let given = given_role(&r, origin)?;
@@ -524,10 +533,7 @@ impl Sink {
     fn open(path: Option<&Path>) -> Result<Sink> {
         let Some(path) = path else {
             return Ok(Sink {
-                out: Box::new(std::io::BufWriter::with_capacity(
-                    1 << 16,
-                    std::io::stdout().lock(),
-                )),
+                out: Box::new(std::io::BufWriter::with_capacity(1 << 16, super::stdout())),
                 file: None,
             });
         };
@@ -643,6 +649,7 @@ pub fn run(a: Args) -> Result<Outcome> {
         files: files.clone(),
         next_file: 0,
         input: a.input,
+        lossy_utf8: a.lossy_utf8,
         open: None,
         done_bytes: 0,
         open_bytes: 0,
@@ -749,14 +756,6 @@ fn score_all(
     }
     writer.finish(out)?;
     finish_bar();
-    if !skipped.is_empty() {
-        eprintln!("rhetor: skipped {} malformed line(s):", skipped.len());
-        for e in skipped.iter().take(20) {
-            eprintln!("  {e}");
-        }
-        if skipped.len() > 20 {
-            eprintln!("  ... and {} more", skipped.len() - 20);
-        }
-    }
+    super::report_skipped(&skipped);
     Ok(Outcome::Success)
 }

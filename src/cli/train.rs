@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use rhetor::corpus::Record;
+use rhetor::corpus::TaskKinds;
 use rhetor::features::{DocFreq, TfIdfParams};
 use rhetor::model::{
-    describe_vocabulary, train, ClassWeight, DataFileInfo, Estimator, FinalModel, HeadBody,
-    SearchGrid, SelectMetric, TrainParams,
+    describe_vocabulary, train, ClassWeight, Estimator, FinalModel, HeadBody, SearchGrid,
+    SelectMetric, TrainParams,
 };
 use rhetor::text::{AnalyzerParams, Language};
 
@@ -238,19 +238,6 @@ pub struct Args {
     quiet: bool,
 }
 
-fn file_infos(paths: &[PathBuf], records: &[Record]) -> Result<Vec<DataFileInfo>> {
-    paths
-        .iter()
-        .map(|p| {
-            let n = records
-                .iter()
-                .filter(|r| r.origin.path.as_ref() == p.as_path())
-                .count();
-            DataFileInfo::of_file(p, n).with_context(|| format!("hashing {}", p.display()))
-        })
-        .collect()
-}
-
 pub fn run(a: Args) -> Result<Outcome> {
     set_threads(a.threads)?;
     let estimator = match a.estimator {
@@ -330,14 +317,20 @@ pub fn run(a: Args) -> Result<Outcome> {
     .check()?;
 
     let clock = Instant::now();
-    let train_records = read_corpus(&a.files, a.skip_bad, &a.map_label)?;
+    let mut kinds = TaskKinds::new();
+    let corpus = read_corpus(&a.files, a.skip_bad, &a.map_label, &mut kinds)?;
+    let (train_records, train_info) = (corpus.records, corpus.files);
     if train_records.is_empty() {
         bail!("no training record in {}", display_paths(&a.files));
     }
-    let dev_records = if a.dev.is_empty() {
-        None
+    let (dev_records, dev_info) = if a.dev.is_empty() {
+        (None, Vec::new())
     } else {
-        Some(read_corpus(&a.dev, a.skip_bad, &a.map_label)?)
+        let dev = read_corpus(&a.dev, a.skip_bad, &a.map_label, &mut kinds)?;
+        if dev.records.is_empty() {
+            bail!("no dev record in {}", display_paths(&a.dev));
+        }
+        (Some(dev.records), dev.files)
     };
     note(
         a.quiet,
@@ -350,11 +343,6 @@ pub fn run(a: Args) -> Result<Outcome> {
                 .unwrap_or_default()
         ),
     );
-    let train_info = file_infos(&a.files, &train_records)?;
-    let dev_info = match &dev_records {
-        Some(d) => file_infos(&a.dev, d)?,
-        None => Vec::new(),
-    };
     let quiet = a.quiet;
     let progress = move |msg: &str| note(quiet, msg);
     let (model, report) = train(

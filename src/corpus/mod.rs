@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::CorpusError;
+use crate::error::{BadRecordKind, CorpusError};
 
 /// A label value: one label or a set of labels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,12 +115,46 @@ pub struct Record {
     pub origin: Origin,
 }
 
-fn bad(origin: &Origin, message: impl Into<String>) -> CorpusError {
+fn bad(origin: &Origin, kind: BadRecordKind, message: impl Into<String>) -> CorpusError {
     CorpusError::BadRecord {
         path: origin.path.to_path_buf(),
         line: origin.line,
+        kind,
         message: message.into(),
     }
+}
+
+impl CorpusError {
+    /// The error for a line that is not UTF-8: the byte offset in the line of the first byte
+    /// that is not.
+    pub fn invalid_utf8(origin: &Origin, e: &std::str::Utf8Error) -> CorpusError {
+        bad(
+            origin,
+            BadRecordKind::InvalidUtf8,
+            format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+        )
+    }
+}
+
+/// The JSON of a line: without its line ending, and on line 1 without the byte order mark
+/// Windows editors write (neither is JSON; without the ending, an error at the end of the line
+/// is placed there and not at column 0 of a next line).
+fn json_of_line<'l>(line: &'l str, origin: &Origin) -> &'l str {
+    let line = line.trim_end_matches(['\n', '\r']);
+    if origin.line == 1 {
+        line.strip_prefix('\u{feff}').unwrap_or(line)
+    } else {
+        line
+    }
+}
+
+/// `invalid JSON at column C: <what>`, without serde_json's own position suffix (a line is
+/// one line of JSON: its line number is the file's).
+fn json_syntax_message(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let what = full.strip_suffix(&suffix).unwrap_or(&full);
+    format!("invalid JSON at column {}: {what}", e.column())
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -161,32 +195,33 @@ fn id_field(
         }
         Some(v) => Err(bad(
             origin,
+            BadRecordKind::WrongFieldType,
             format!("`{key}` must be a string, found {}", type_name(&v)),
         )),
     }
 }
 
 impl Record {
-    /// Parses one JSONL line.
+    /// Parses one JSONL line (its line ending may be included). On line 1 a byte order mark is
+    /// skipped.
     pub fn parse(line: &str, origin: Origin) -> Result<Record, CorpusError> {
-        let value: Value = serde_json::from_str(line).map_err(|e| {
-            bad(
-                &origin,
-                format!("invalid JSON at column {}: {e}", e.column()),
-            )
-        })?;
+        let line = json_of_line(line, &origin);
+        let value: Value = serde_json::from_str(line)
+            .map_err(|e| bad(&origin, BadRecordKind::InvalidJson, json_syntax_message(&e)))?;
         let Value::Object(mut obj) = value else {
             return Err(bad(
                 &origin,
+                BadRecordKind::NotAnObject,
                 format!("expected a JSON object, found {}", type_name(&value)),
             ));
         };
         let text = match obj.remove("text") {
             Some(Value::String(s)) => s,
-            None => return Err(bad(&origin, "missing `text`")),
+            None => return Err(bad(&origin, BadRecordKind::MissingText, "missing `text`")),
             Some(v) => {
                 return Err(bad(
                     &origin,
+                    BadRecordKind::WrongFieldType,
                     format!("`text` must be a string, found {}", type_name(&v)),
                 ))
             }
@@ -199,6 +234,7 @@ impl Record {
             Some(v) => {
                 return Err(bad(
                     &origin,
+                    BadRecordKind::WrongFieldType,
                     format!("`target` must be a string, found {}", type_name(&v)),
                 ))
             }
@@ -219,6 +255,7 @@ impl Record {
                                     other => {
                                         return Err(bad(
                                             &origin,
+                                            BadRecordKind::WrongLabelType,
                                             format!(
                                                 "labels of task `{task}` must be strings, found {}",
                                                 type_name(&other)
@@ -234,6 +271,7 @@ impl Record {
                         other => {
                             return Err(bad(
                                 &origin,
+                                BadRecordKind::WrongLabelType,
                                 format!(
                                     "label of task `{task}` must be a string or a list of strings, found {}",
                                     type_name(&other)
@@ -247,6 +285,7 @@ impl Record {
             Some(v) => {
                 return Err(bad(
                     &origin,
+                    BadRecordKind::WrongLabelType,
                     format!("`labels` must be an object, found {}", type_name(&v)),
                 ))
             }
@@ -350,19 +389,22 @@ fn raw_type_name(raw: &serde_json::value::RawValue) -> &'static str {
 }
 
 impl<'a> ScoreRecord<'a> {
-    /// Parses one JSONL line. Errors read as [`Record::parse`]'s.
+    /// Parses one JSONL line. Errors read as [`Record::parse`]'s. On line 1 a byte order mark
+    /// is skipped.
     pub fn parse(line: &'a str, origin: &Origin) -> Result<ScoreRecord<'a>, CorpusError> {
+        let line = json_of_line(line, origin);
         let RawObject(raw_fields) = serde_json::from_str(line).map_err(|e| {
             if e.is_data() {
                 let found = serde_json::from_str::<Value>(line)
                     .map(|v| type_name(&v))
                     .unwrap_or("something else");
-                bad(origin, format!("expected a JSON object, found {found}"))
-            } else {
                 bad(
                     origin,
-                    format!("invalid JSON at column {}: {e}", e.column()),
+                    BadRecordKind::NotAnObject,
+                    format!("expected a JSON object, found {found}"),
                 )
+            } else {
+                bad(origin, BadRecordKind::InvalidJson, json_syntax_message(&e))
             }
         })?;
         let mut text = None;
@@ -374,10 +416,11 @@ impl<'a> ScoreRecord<'a> {
             match raw.get().as_bytes().first() {
                 Some(b'"') => serde_json::from_str::<JsonStr<'a>>(raw.get())
                     .map(|s| Some(s.0))
-                    .map_err(|e| bad(origin, format!("`{key}`: {e}"))),
+                    .map_err(|e| bad(origin, BadRecordKind::InvalidJson, format!("`{key}`: {e}"))),
                 Some(b'n') => Ok(None),
                 _ => Err(bad(
                     origin,
+                    BadRecordKind::WrongFieldType,
                     format!("`{key}` must be a string, found {}", raw_type_name(raw)),
                 )),
             }
@@ -385,10 +428,13 @@ impl<'a> ScoreRecord<'a> {
         for (key, raw) in raw_fields {
             match key.as_ref() {
                 "text" => {
-                    text = Some(
-                        string("text", raw)?
-                            .ok_or_else(|| bad(origin, "`text` must be a string, found null"))?,
-                    )
+                    text = Some(string("text", raw)?.ok_or_else(|| {
+                        bad(
+                            origin,
+                            BadRecordKind::WrongFieldType,
+                            "`text` must be a string, found null",
+                        )
+                    })?)
                 }
                 "id" | "doc" => {
                     let v = match raw.get().as_bytes().first() {
@@ -406,7 +452,7 @@ impl<'a> ScoreRecord<'a> {
                 _ => fields.push((key, raw)),
             }
         }
-        let text = text.ok_or_else(|| bad(origin, "missing `text`"))?;
+        let text = text.ok_or_else(|| bad(origin, BadRecordKind::MissingText, "missing `text`"))?;
         let doc = doc
             .or_else(|| id.clone())
             .unwrap_or_else(|| Cow::Owned(origin.to_string()));
@@ -463,10 +509,7 @@ pub fn read_records(
         let result = match std::str::from_utf8(&buf) {
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) => Record::parse(line, origin),
-            Err(e) => Err(bad(
-                &origin,
-                format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
-            )),
+            Err(e) => Err(CorpusError::invalid_utf8(&origin, &e)),
         };
         match (result, on_bad) {
             (Ok(r), _) => records.push(r),
@@ -529,7 +572,9 @@ impl TaskInfo {
 /// another, naming both places.
 pub fn discover_tasks(records: &[Record]) -> Result<BTreeMap<String, TaskInfo>, CorpusError> {
     let mut tasks: BTreeMap<String, TaskInfo> = BTreeMap::new();
+    let mut kinds = TaskKinds::new();
     for r in records {
+        kinds.check(r)?;
         for (name, value) in &r.labels {
             let info = tasks.entry(name.clone()).or_insert_with(|| TaskInfo {
                 name: name.clone(),
@@ -539,17 +584,6 @@ pub fn discover_tasks(records: &[Record]) -> Result<BTreeMap<String, TaskInfo>, 
                 n_empty: 0,
                 first_seen: r.origin.clone(),
             });
-            if info.kind != value.kind() {
-                return Err(CorpusError::MixedTaskKind {
-                    path: r.origin.path.to_path_buf(),
-                    line: r.origin.line,
-                    task: name.clone(),
-                    found: value.kind().name(),
-                    expected: info.kind.name(),
-                    first_path: info.first_seen.path.to_path_buf(),
-                    first_line: info.first_seen.line,
-                });
-            }
             info.n_records += 1;
             if matches!(value, LabelValue::Multi(v) if v.is_empty()) {
                 info.n_empty += 1;
@@ -560,6 +594,84 @@ pub fn discover_tasks(records: &[Record]) -> Result<BTreeMap<String, TaskInfo>, 
         }
     }
     Ok(tasks)
+}
+
+/// The kind (single- or multi-label) of every task seen so far, and where it was first seen:
+/// checks that each record agrees with the records before it, across files (a dev file must
+/// agree with the training files).
+#[derive(Debug, Clone, Default)]
+pub struct TaskKinds {
+    first: BTreeMap<String, (TaskKind, Origin)>,
+}
+
+impl TaskKinds {
+    /// No task seen yet.
+    pub fn new() -> TaskKinds {
+        TaskKinds::default()
+    }
+
+    /// The kind of `task`, if seen.
+    pub fn get(&self, task: &str) -> Option<TaskKind> {
+        self.first.get(task).map(|(k, _)| *k)
+    }
+
+    /// Checks `record` against the records seen before; if it agrees, its new tasks are
+    /// remembered. A record that disagrees changes nothing.
+    ///
+    /// # Errors
+    /// [`CorpusError::MixedTaskKind`] naming this record and the one that first set the kind.
+    pub fn check(&mut self, record: &Record) -> Result<(), CorpusError> {
+        for (task, value) in &record.labels {
+            if let Some((kind, first)) = self.first.get(task) {
+                if *kind != value.kind() {
+                    return Err(CorpusError::MixedTaskKind {
+                        path: record.origin.path.to_path_buf(),
+                        line: record.origin.line,
+                        task: task.clone(),
+                        found: value.kind().name(),
+                        expected: kind.name(),
+                        first_path: first.path.to_path_buf(),
+                        first_line: first.line,
+                    });
+                }
+            }
+        }
+        for (task, value) in &record.labels {
+            self.first
+                .entry(task.clone())
+                .or_insert_with(|| (value.kind(), record.origin.clone()));
+        }
+        Ok(())
+    }
+
+    /// Keeps the records that agree with the ones before them: stops at the first that does
+    /// not, or, with [`OnBad::Skip`], moves it to `skipped`.
+    pub fn filter(
+        &mut self,
+        records: Vec<Record>,
+        on_bad: OnBad,
+        skipped: &mut Vec<CorpusError>,
+    ) -> Result<Vec<Record>, CorpusError> {
+        let mut kept = Vec::with_capacity(records.len());
+        for r in records {
+            match (self.check(&r), on_bad) {
+                (Ok(()), _) => kept.push(r),
+                (Err(e), OnBad::Stop) => return Err(e),
+                (Err(e), OnBad::Skip) => skipped.push(e),
+            }
+        }
+        Ok(kept)
+    }
+}
+
+/// Rejected records counted per [`BadRecordKind`], in the kinds' order (for `--skip-bad`
+/// summaries). Errors that are not about one record are not counted.
+pub fn count_by_kind(errors: &[CorpusError]) -> BTreeMap<BadRecordKind, usize> {
+    let mut counts = BTreeMap::new();
+    for kind in errors.iter().filter_map(CorpusError::bad_record_kind) {
+        *counts.entry(kind).or_default() += 1;
+    }
+    counts
 }
 
 /// A renaming of one label of one task, written `TASK:FROM=TO` (for example
@@ -718,7 +830,7 @@ mod tests {
     #[test]
     fn errors_name_file_and_line() {
         let cases = [
-            ("{\"text\": \"a\"}\n{oops", "c.jsonl:2: invalid JSON at column 2: key must be a string at line 1 column 2"),
+            ("{\"text\": \"a\"}\n{oops", "c.jsonl:2: invalid JSON at column 2: key must be a string"),
             ("[1]", "c.jsonl:1: expected a JSON object, found a list"),
             ("{\"id\": \"x\"}", "c.jsonl:1: missing `text`"),
             ("{\"text\": 3}", "c.jsonl:1: `text` must be a string, found a number"),
@@ -791,6 +903,111 @@ mod tests {
             assert!(err.starts_with(message), "{line:?}: {err}");
             if let Ok(e) = Record::parse(line, origin.clone()) {
                 panic!("Record::parse accepted {line:?}: {e:?}");
+            }
+        }
+    }
+
+    fn label_value() -> impl proptest::strategy::Strategy<Value = LabelValue> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<String>().prop_map(LabelValue::Single),
+            proptest::collection::vec(any::<String>(), 0..4).prop_map(LabelValue::Multi),
+        ]
+    }
+
+    fn extra_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            proptest::collection::vec(any::<String>(), 0..3)
+                .prop_map(|v| Value::Array(v.into_iter().map(Value::String).collect())),
+        ]
+    }
+
+    proptest::proptest! {
+        /// A record written as a JSON object reads back as the same record, by both readers,
+        /// with either line ending and, on line 1, a byte order mark.
+        #[test]
+        fn jsonl_record_round_trip(
+            id in proptest::option::of(proptest::prelude::any::<String>()),
+            doc in proptest::option::of(proptest::prelude::any::<String>()),
+            text in proptest::prelude::any::<String>(),
+            target in proptest::option::of(proptest::prelude::any::<String>()),
+            labels in proptest::collection::btree_map(proptest::prelude::any::<String>(), label_value(), 0..4),
+            extra in proptest::collection::btree_map("[a-z_]{1,8}", extra_value(), 0..4),
+            ending in proptest::sample::select(vec!["", "\n", "\r\n"]),
+            line_no in 1usize..3,
+            bom in proptest::prelude::any::<bool>(),
+        ) {
+            let mut obj = Map::new();
+            obj.insert("text".into(), Value::String(text.clone()));
+            for (k, v) in [("id", &id), ("doc", &doc), ("target", &target)] {
+                if let Some(v) = v {
+                    obj.insert(k.into(), Value::String(v.clone()));
+                }
+            }
+            obj.insert("labels".into(), serde_json::to_value(&labels).unwrap());
+            let extra: Map<String, Value> = extra
+                .into_iter()
+                .filter(|(k, _)| !["id", "doc", "text", "target", "labels"].contains(&k.as_str()))
+                .collect();
+            obj.extend(extra.clone());
+            let bom = if bom && line_no == 1 { "\u{feff}" } else { "" };
+            let line = format!("{bom}{}{ending}", Value::Object(obj));
+            let origin = Origin { path: Arc::from(Path::new("p.jsonl")), line: line_no };
+
+            let r = Record::parse(&line, origin.clone()).unwrap();
+            let want_doc = doc.clone().or_else(|| id.clone()).unwrap_or_else(|| origin.to_string());
+            let want_id = id.clone().unwrap_or_else(|| format!("{want_doc}:{line_no}"));
+            proptest::prop_assert_eq!(&r.text, &text);
+            proptest::prop_assert_eq!(&r.id, &want_id);
+            proptest::prop_assert_eq!(&r.doc, &want_doc);
+            proptest::prop_assert_eq!(&r.target, &target);
+            proptest::prop_assert_eq!(&r.extra, &extra);
+            // Multi-label lists come back sorted and without duplicates.
+            let want_labels: BTreeMap<String, LabelValue> = labels
+                .into_iter()
+                .map(|(k, v)| match v {
+                    LabelValue::Multi(mut l) => {
+                        l.sort();
+                        l.dedup();
+                        (k, LabelValue::Multi(l))
+                    }
+                    single => (k, single),
+                })
+                .collect();
+            proptest::prop_assert_eq!(&r.labels, &want_labels);
+
+            let s = ScoreRecord::parse(&line, &origin).unwrap();
+            proptest::prop_assert_eq!(s.text.as_ref(), text.as_str());
+            proptest::prop_assert_eq!(s.id.as_ref(), want_id.as_str());
+            proptest::prop_assert_eq!(s.doc.as_ref(), want_doc.as_str());
+            proptest::prop_assert_eq!(s.target.as_deref(), target.as_deref());
+            let fields: Vec<(String, Value)> = s
+                .fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::from_str(v.get()).unwrap()))
+                .collect();
+            let want_fields: Vec<(String, Value)> = extra.into_iter().collect();
+            proptest::prop_assert_eq!(fields, want_fields);
+        }
+
+        /// Any bytes: reading never panics and accounts for every line that is not blank.
+        #[test]
+        fn read_records_takes_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let mut skipped = Vec::new();
+            let records = read_records(&bytes[..], Path::new("p.jsonl"), OnBad::Skip, &mut skipped).unwrap();
+            let lines = bytes
+                .split_inclusive(|&b| b == b'\n')
+                .filter(|l| std::str::from_utf8(l).map_or(true, |l| !l.trim().is_empty()))
+                .count();
+            proptest::prop_assert_eq!(records.len() + skipped.len(), lines);
+            for e in &skipped {
+                proptest::prop_assert!(e.bad_record_kind().is_some());
+                proptest::prop_assert!(e.to_string().starts_with("p.jsonl:"));
             }
         }
     }

@@ -15,7 +15,7 @@ mod stem;
 mod tokenize;
 
 pub use paragraph::{
-    paragraphs, OwnedParagraph, Paragraph, ParagraphReader, Paragraphs, Utf8Error,
+    paragraphs, OwnedParagraph, Paragraph, ParagraphReader, Paragraphs, Replacements, Utf8Error,
 };
 pub use role::{paragraph_role, paragraph_roles, Role};
 pub use stem::{Language, Stemmer};

@@ -483,6 +483,32 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any string: no panic; tokens in order, non-empty, inside the text and on character
+        /// boundaries; a reused buffer (with its stem cache) gives the same tokens as a fresh one.
+        #[test]
+        fn tokenize_takes_any_string(
+            text in "(\\PC|\\s|[\u{0}-\u{1f}\u{7f}\u{85}\u{200b}-\u{200f}\u{202a}-\u{202e}\u{2028}\u{feff}\u{301}\u{fffd}])*"
+        ) {
+            let mut reused = Tokens::default();
+            for language in [Language::English, Language::None, Language::English] {
+                let stemmer = Stemmer::new(language);
+                tokenize(&text, &stemmer, &mut reused);
+                let mut fresh = Tokens::default();
+                tokenize(&text, &stemmer, &mut fresh);
+                proptest::prop_assert_eq!(reused.tokens(), fresh.tokens());
+                let mut last = 0;
+                for (i, t) in reused.tokens().iter().enumerate() {
+                    proptest::prop_assert!(last <= t.start && t.start < t.end && t.end <= text.len());
+                    proptest::prop_assert!(text.is_char_boundary(t.start) && text.is_char_boundary(t.end));
+                    proptest::prop_assert!(!reused.lower(i).is_empty());
+                    proptest::prop_assert_eq!(reused.norm(i), fresh.norm(i));
+                    last = t.end;
+                }
+            }
+        }
+    }
+
     #[test]
     fn normalize_into_matches_tokenize() {
         let text = "Governments LIED in 2019 about the 1990s! “Really?” don’t";

@@ -550,7 +550,82 @@ fn trainable<'a>(
             info.name
         ));
     }
+    let mut docs = data.docs.clone();
+    docs.sort_unstable();
+    docs.dedup();
+    if docs.len() < 2 {
+        return Err(format!(
+            "task `{}` skipped: all its {} records come from one document (`{}`), and cross-validation needs at least 2 (folds never split a document)",
+            info.name,
+            data.rows.len(),
+            docs.first().copied().unwrap_or_default()
+        ));
+    }
     Ok(data)
+}
+
+/// Warnings about a trainable task's data: too few documents or records for the folds, a
+/// multi-label label that no record goes without.
+fn data_warnings(info: &TaskInfo, data: &TaskData, folds: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut docs = data.docs.clone();
+    docs.sort_unstable();
+    docs.dedup();
+    if docs.len() < folds {
+        out.push(format!(
+            "task `{}`: its records come from {} documents, fewer than the {folds} folds (folds never split a document); cross-validation runs on {} folds only",
+            info.name,
+            docs.len(),
+            docs.len()
+        ));
+    }
+    for (label, &count) in &info.label_counts {
+        if count < folds {
+            out.push(format!(
+                "task `{}`: label `{label}` has {count} training record{}, fewer than the {folds} folds; its calibration{} unreliable",
+                info.name,
+                if count == 1 { "" } else { "s" },
+                if info.kind == TaskKind::Multi { " and threshold are" } else { " is" }
+            ));
+        }
+        if info.kind == TaskKind::Multi && count == info.n_records {
+            out.push(format!(
+                "task `{}`: label `{label}` is on every one of its {count} training records, so the model cannot learn when it is absent",
+                info.name
+            ));
+        }
+    }
+    out
+}
+
+/// Warnings about dev records the model cannot score as labelled: labels of a trained task
+/// that the training data lacks, and tasks that were not trained.
+fn dev_warnings(heads: &[Head], dev: &[Record]) -> Vec<String> {
+    let mut out = Vec::new();
+    let dev_tasks = match discover_tasks(dev) {
+        Ok(t) => t,
+        Err(e) => return vec![format!("dev: {e}")],
+    };
+    for (name, info) in &dev_tasks {
+        let Some(head) = heads.iter().find(|h| &h.task == name) else {
+            out.push(format!(
+                "dev: task `{name}` ({} records) was not trained; it is ignored",
+                info.n_records
+            ));
+            continue;
+        };
+        for (label, count) in &info.label_counts {
+            if !head.labels.contains(label) {
+                out.push(format!(
+                    "dev: task `{name}`: label `{label}` ({count} records, first in {}) is not in the training data; the model never predicts it",
+                    dev.iter()
+                        .find(|r| r.labels.get(name).is_some_and(|v| v.labels().any(|l| l == label)))
+                        .map_or_else(String::new, |r| r.origin.to_string())
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// A vocabulary's settings in a few words (as printed by `rhetor train`).
@@ -637,11 +712,7 @@ pub fn train(
             .collect::<Result<_, _>>()?
     };
     if tasks.is_empty() {
-        return Err(TrainError::Untrainable {
-            task: "(any)".into(),
-            reason: "the training records carry no labels".into(),
-        }
-        .into());
+        return Err(TrainError::NoLabels.into());
     }
 
     // Texts (with their stance targets) of the records labelled for at least one trained task.
@@ -768,23 +839,18 @@ pub fn train(
 
     let mut heads = Vec::new();
     let mut metas = Vec::new();
+    // Why each skipped task was skipped.
+    let mut skipped = Vec::new();
     for info in &tasks {
         let start = Instant::now();
         let data = match trainable(info, train, &record_rows) {
             Ok(d) => d,
-            Err(warning) => {
-                report.warnings.push(warning);
+            Err(reason) => {
+                skipped.push(reason);
                 continue;
             }
         };
-        for (label, count) in &info.label_counts {
-            if info.kind == TaskKind::Multi && *count < p.folds {
-                report.warnings.push(format!(
-                    "task `{}`: label `{label}` has {count} training records, fewer than the {} folds; its calibration and threshold are unreliable",
-                    info.name, p.folds
-                ));
-            }
-        }
+        report.warnings.extend(data_warnings(info, &data, p.folds));
         let has_targets = info.kind == TaskKind::Single && has_target_groups(&data, &p);
         let coordinates = head_coordinates(&p, info.kind, has_targets);
         progress(&format!(
@@ -826,6 +892,17 @@ pub fn train(
         report
             .timings
             .push((format!("head {}", info.name), start.elapsed().as_secs_f64()));
+    }
+
+    if heads.is_empty() {
+        return Err(TrainError::NoTrainableTask {
+            reasons: skipped.join("; "),
+        }
+        .into());
+    }
+    report.warnings.splice(0..0, skipped);
+    if let Some(dev) = dev {
+        report.warnings.extend(dev_warnings(&heads, dev));
     }
 
     let meta = TrainingMeta {
