@@ -4,6 +4,7 @@
 //! 1 when `eval --min-f1` is not reached, 2 for any error, 130 when interrupted.
 
 mod eval;
+mod html;
 mod output;
 mod score;
 mod train;
