@@ -321,14 +321,24 @@ mod tests {
     fn tallies_a_document_by_hand() {
         let mut s = DocSummary::new("d", &schema());
         s.add(0, Role::Headline, 8, &[]);
-        s.add(1, Role::Body, 10, &scores((0, [0.8, 0.2]), &[0], [0.9, 0.1, 0.2]));
+        s.add(
+            1,
+            Role::Body,
+            10,
+            &scores((0, [0.8, 0.2]), &[0], [0.9, 0.1, 0.2]),
+        );
         s.add(
             2,
             Role::Body,
             20,
             &scores((1, [0.3, 0.7]), &[0, 2], [0.6, 0.2, 0.7]),
         );
-        s.add(3, Role::Body, 30, &scores((0, [0.6, 0.4]), &[], [0.3, 0.1, 0.2]));
+        s.add(
+            3,
+            Role::Body,
+            30,
+            &scores((0, [0.6, 0.4]), &[], [0.3, 0.1, 0.2]),
+        );
         s.add(4, Role::Boilerplate, 5, &[]);
 
         assert_eq!(s.paragraphs(), 5);
@@ -345,7 +355,10 @@ mod tests {
         for (t, l, share, mean, per_k) in table {
             assert!((s.share(t, l) - share).abs() < 1e-9, "share {t}/{l}");
             assert!((s.mean_prob(t, l) - mean).abs() < 1e-6, "mean {t}/{l}");
-            assert!((s.per_1000_words(t, l) - per_k).abs() < 1e-9, "per k {t}/{l}");
+            assert!(
+                (s.per_1000_words(t, l) - per_k).abs() < 1e-9,
+                "per k {t}/{l}"
+            );
             assert!((s.per_100_paragraphs(t, l) - 100.0 * share).abs() < 1e-9);
         }
         let frames = &s.tasks[1];
