@@ -18,7 +18,8 @@
 //! label is the body paragraphs given the label over all body paragraphs of the group, so a
 //! long article weighs more than a short one, as each of its paragraphs is a unit of
 //! argument. A group of one document has no interval (resampling one document always gives
-//! it back), and so has no p-value a comparison of two single documents could reach below 0.5.
+//! it back, which says nothing about how documents vary), nor has a difference with such a
+//! group; and a permutation test of one document against one other cannot go below p = 0.5.
 //!
 //! **Statistics per group** ([`GroupProfile`]), for every label of every task of the
 //! [`Schema`]: the share of body paragraphs given the label, the mean probability of the label
@@ -410,6 +411,19 @@ impl DocWords {
         self.paragraphs
     }
 
+    /// Adds the counts of `other` (e.g. one paragraph's, counted apart) to these.
+    pub fn merge(&mut self, other: &DocWords) {
+        let mut ids = vec![0u32; other.vocab.len()];
+        for (w, &id) in &other.vocab {
+            let next = self.vocab.len() as u32;
+            ids[id as usize] = *self.vocab.entry(w.clone()).or_insert(next);
+        }
+        for (&(slot, id), &c) in &other.counts {
+            *self.counts.entry((slot, ids[id as usize])).or_insert(0) += c;
+        }
+        self.paragraphs += other.paragraphs;
+    }
+
     /// The count of `word` over the document's body paragraphs.
     pub fn count(&self, word: &str) -> u32 {
         self.vocab
@@ -542,27 +556,23 @@ impl CompareInput {
         self.docs.is_empty()
     }
 
-    /// Adds a document: its summary (over this input's schema), its group, its time bucket
-    /// (see [`Bucket::of`]) and the word counts of its body paragraphs (an empty
-    /// [`DocWords`] when the text is not available).
-    pub fn add(
-        &mut self,
-        summary: DocSummary,
-        group: &str,
-        bucket: Option<&str>,
-        words: &DocWords,
-    ) {
-        let n_slots = self.slots.len();
-        let group = *self
-            .group_index
-            .entry(group.to_string())
-            .or_insert_with(|| {
-                self.groups.push(group.to_string());
-                self.words.push(GroupWords {
-                    slots: vec![FxHashMap::default(); n_slots],
-                });
-                self.groups.len() - 1
-            });
+    fn group_id(&mut self, group: &str) -> usize {
+        if let Some(&g) = self.group_index.get(group) {
+            return g;
+        }
+        self.groups.push(group.to_string());
+        self.words.push(GroupWords {
+            slots: vec![FxHashMap::default(); self.slots.len()],
+        });
+        self.group_index
+            .insert(group.to_string(), self.groups.len() - 1);
+        self.groups.len() - 1
+    }
+
+    /// Adds a document: its summary (over this input's schema), its group and its time
+    /// bucket (see [`Bucket::of`]). Its words are added with [`CompareInput::add_words`].
+    pub fn add(&mut self, summary: DocSummary, group: &str, bucket: Option<&str>) {
+        let group = self.group_id(group);
         let bucket = bucket.map(|b| {
             *self.bucket_index.entry(b.to_string()).or_insert_with(|| {
                 self.buckets.push(b.to_string());
@@ -573,33 +583,41 @@ impl CompareInput {
             self.undated += 1;
         }
         self.body_paragraphs += u64::from(summary.body_paragraphs());
-        self.counted_paragraphs += u64::from(words.paragraphs);
-        if !words.counts.is_empty() {
-            // Document word ids to input word ids.
-            let mut global = vec![0u32; words.vocab.len()];
-            for (w, &local) in &words.vocab {
-                global[local as usize] = match self.word_index.get(w) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.vocab.len() as u32;
-                        self.vocab.push(w.clone());
-                        self.word_index.insert(w.clone(), id);
-                        id
-                    }
-                };
-            }
-            let tally = &mut self.words[group];
-            for (&(slot, local), &c) in &words.counts {
-                *tally.slots[slot as usize]
-                    .entry(global[local as usize])
-                    .or_insert(0) += u64::from(c);
-            }
-        }
         self.docs.push(Document {
             summary,
             group,
             bucket,
         });
+    }
+
+    /// Adds the word counts of body paragraphs of a group's document (all at once, or
+    /// paragraph by paragraph). Paragraphs whose text is not available are simply not added:
+    /// keyness is computed when any body paragraph's words were.
+    pub fn add_words(&mut self, group: &str, words: &DocWords) {
+        let group = self.group_id(group);
+        self.counted_paragraphs += u64::from(words.paragraphs);
+        if words.counts.is_empty() {
+            return;
+        }
+        // Document word ids to input word ids.
+        let mut global = vec![0u32; words.vocab.len()];
+        for (w, &local) in &words.vocab {
+            global[local as usize] = match self.word_index.get(w) {
+                Some(&id) => id,
+                None => {
+                    let id = self.vocab.len() as u32;
+                    self.vocab.push(w.clone());
+                    self.word_index.insert(w.clone(), id);
+                    id
+                }
+            };
+        }
+        let tally = &mut self.words[group];
+        for (&(slot, local), &c) in &words.counts {
+            *tally.slots[slot as usize]
+                .entry(global[local as usize])
+                .or_insert(0) += u64::from(c);
+        }
     }
 }
 
@@ -1340,7 +1358,7 @@ pub fn compare(input: &CompareInput, params: &CompareValidParams) -> Report {
                                             share(ra) - share(rb)
                                         })
                                         .collect();
-                                    let (lo, hi) = if docs_a.len() + docs_b.len() > 2 {
+                                    let (lo, hi) = if docs_a.len() >= 2 && docs_b.len() >= 2 {
                                         stats::percentile_interval(&mut diffs, params.level)
                                     } else {
                                         (f64::NAN, f64::NAN)
@@ -1447,7 +1465,9 @@ pub fn compare(input: &CompareInput, params: &CompareValidParams) -> Report {
         comparisons,
         keyness: KeynessInfo {
             available: keyness_available,
-            paragraphs_without_text: input.body_paragraphs - input.counted_paragraphs,
+            paragraphs_without_text: input
+                .body_paragraphs
+                .saturating_sub(input.counted_paragraphs),
         },
         time,
     }
@@ -1604,6 +1624,49 @@ mod tests {
     }
 
     #[test]
+    fn doc_words_merge_adds_counts() {
+        let s = schema();
+        let counter = WordCounter::new(&s, WordSplitter::new(Language::None));
+        let scores = |frames: Vec<usize>| {
+            [
+                TaskScores {
+                    probs: vec![0.5, 0.5],
+                    predicted: vec![0],
+                },
+                TaskScores {
+                    probs: vec![0.5, 0.5],
+                    predicted: frames,
+                },
+            ]
+        };
+        let (mut whole, mut first, mut second) = Default::default();
+        counter.add(&mut whole, "Tax cuts now", &scores(vec![0]));
+        counter.add(&mut whole, "tax the rich", &scores(vec![0, 1]));
+        counter.add(&mut first, "Tax cuts now", &scores(vec![0]));
+        counter.add(&mut second, "tax the rich", &scores(vec![0, 1]));
+        let mut merged: DocWords = first;
+        merged.merge(&second);
+        assert_eq!(merged.paragraphs(), 2);
+        for w in ["tax", "cuts", "now", "the", "rich", "absent"] {
+            assert_eq!(merged.count(w), whole.count(w), "{w}");
+        }
+        assert_eq!(merged.count("tax"), 2);
+        let sorted = |d: &DocWords| {
+            let mut v: Vec<(u32, String, u32)> = d
+                .counts
+                .iter()
+                .map(|(&(slot, id), &c)| {
+                    let w = d.vocab.iter().find(|(_, &i)| i == id).unwrap().0;
+                    (slot, w.to_string(), c)
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(&merged), sorted(&whole));
+    }
+
+    #[test]
     fn params_are_checked() {
         assert!(CompareParams::new().check().is_ok());
         let cases = [
@@ -1666,7 +1729,7 @@ mod tests {
         let mut input = CompareInput::new(schema());
         for (g, docs) in groups {
             for (i, &(n, k)) in docs.iter().enumerate() {
-                input.add(doc(&format!("{g}{i}"), n, k), g, None, &DocWords::default());
+                input.add(doc(&format!("{g}{i}"), n, k), g, None);
             }
         }
         input
@@ -1832,7 +1895,8 @@ mod tests {
             counter.add(&mut words, text, &scores);
             let mut summary = DocSummary::new(g, &s);
             summary.add(0, Role::Body, 4, &scores);
-            input.add(summary, g, None, &words);
+            input.add(summary, g, None);
+            input.add_words(g, &words);
         }
         let report = compare(&input, &CompareParams::new().check().unwrap());
         let k = report.comparisons[0].keyness.as_ref().unwrap();
