@@ -1,8 +1,10 @@
 //! Integration tests: the library's public API and the `rhetor` binary, on the project's own
 //! corpus (`corpus/`). None of them needs `../shared`.
 
+mod browser;
 mod util;
 
+mod cli_compare;
 mod cli_errors;
 mod cli_eval;
 mod cli_score;
