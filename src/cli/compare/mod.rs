@@ -104,7 +104,7 @@ pub struct Args {
     #[arg(long, value_name = "FIELD")]
     by_time: Option<String>,
     /// Time bucket for --by-time.
-    #[arg(long, value_enum, default_value = "month")]
+    #[arg(long, value_enum, default_value = "month", requires = "by_time")]
     bucket: BucketArg,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]

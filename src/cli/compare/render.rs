@@ -37,7 +37,7 @@ use crate::cli::html::{self, escape, Bar, BarChart, BarRow, Cell, Table, ValueFo
 pub enum Format {
     /// Aligned tables for reading in a terminal.
     Table,
-    /// One row per statistic (long format; see `rhetor compare --help`).
+    /// One row per statistic (long format, columns below).
     Csv,
     /// The whole report as one JSON object.
     Json,
@@ -870,7 +870,7 @@ fn word_list(words: &[rhetor::compare::KeyWord]) -> String {
         .join(", ")
 }
 
-fn comparison_section(report: &Report, c: &Comparison, out: &mut String) {
+fn comparison_section(c: &Comparison, out: &mut String) {
     let _ = writeln!(out, "<h3>{}</h3>", escape(&versus_heading(c)));
     let mut t = Table {
         header: vec![
@@ -940,7 +940,6 @@ fn comparison_section(report: &Report, c: &Comparison, out: &mut String) {
             );
         }
     }
-    let _ = report;
 }
 
 fn time_section(report: &Report, ctx: &Context, out: &mut String) {
@@ -1044,7 +1043,7 @@ fn html_report(report: &Report, ctx: &Context) -> String {
         }
     }
     for c in &report.comparisons {
-        comparison_section(report, c, &mut body);
+        comparison_section(c, &mut body);
     }
     if !report.comparisons.is_empty() {
         let _ = writeln!(
