@@ -50,6 +50,54 @@
 //! strength `α₀` is [`CompareParams::prior_strength`] times their total word count (1 by
 //! default: the pooled counts themselves as pseudo-counts, as common implementations do).
 //!
+//! ```
+//! use rhetor::compare::{compare, CompareInput, CompareParams, DocWords, WordCounter, WordSplitter};
+//! use rhetor::corpus::TaskKind;
+//! use rhetor::model::TaskScores;
+//! use rhetor::summary::{DocSummary, Schema, TaskSchema};
+//! use rhetor::text::{Language, Role};
+//!
+//! let schema = Schema {
+//!     tasks: vec![TaskSchema {
+//!         task: "frame".into(),
+//!         kind: TaskKind::Multi,
+//!         labels: vec!["economic".into(), "health".into()],
+//!     }],
+//! };
+//! let counter = WordCounter::new(&schema, WordSplitter::new(Language::None));
+//! let mut input = CompareInput::new(schema.clone());
+//! // (outlet, document, paragraphs as (text, frame given))
+//! let docs = [
+//!     ("Courier", "c1", vec![("Fares rise by a fifth.", Some(0)), ("Clinics close.", Some(1))]),
+//!     ("Courier", "c2", vec![("The levy pays for buses.", Some(0))]),
+//!     ("Herald", "h1", vec![("Patients wait longer.", Some(1)), ("Nurses quit.", None)]),
+//!     ("Herald", "h2", vec![("Costs soar again.", Some(0))]),
+//! ];
+//! for (outlet, doc, paragraphs) in docs {
+//!     let mut summary = DocSummary::new(doc, &schema);
+//!     let mut words = DocWords::default();
+//!     for (i, (text, frame)) in paragraphs.into_iter().enumerate() {
+//!         let scores = [TaskScores {
+//!             probs: vec![0.5, 0.5],
+//!             predicted: frame.into_iter().collect(),
+//!         }];
+//!         counter.add(&mut words, text, &scores);
+//!         summary.add(i, Role::Body, text.split_whitespace().count(), &scores);
+//!     }
+//!     input.add(summary, outlet, None);
+//!     input.add_words(outlet, &words);
+//! }
+//! let params = CompareParams::new().bootstrap(200).permutations(200).check()?;
+//! let report = compare(&input, &params);
+//! let courier = &report.groups[0];
+//! assert_eq!(courier.name, "Courier");
+//! assert_eq!(courier.tasks[0].labels[0].share.value, 2.0 / 3.0);
+//! let c = &report.comparisons[0];
+//! assert_eq!((c.group.as_str(), c.versus.as_str()), ("Courier", "Herald"));
+//! assert!(c.tasks[0].jsd > 0.0 && c.tasks[0].p_value <= 1.0);
+//! # Ok::<(), rhetor::Error>(())
+//! ```
+//!
 //! Everything is deterministic: each resampling is seeded from [`CompareParams::seed`] and the
 //! position of its group, comparison or time cell in the (sorted) report, so the report is the
 //! same for any number of threads.
