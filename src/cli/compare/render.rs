@@ -182,12 +182,14 @@ fn headline(report: &Report, ctx: &Context) -> String {
         Some(f) => format!("grouped by {f}"),
         None => "each document its own group".into(),
     };
+    let s = |n: u64| if n == 1 { "" } else { "s" };
     format!(
-        "{} document{} in {} group{} ({grouping}), {body} body paragraphs",
+        "{} document{} in {} group{} ({grouping}), {body} body paragraph{}",
         report.documents,
-        if report.documents == 1 { "" } else { "s" },
+        s(report.documents as u64),
         report.groups.len(),
-        if report.groups.len() == 1 { "" } else { "s" },
+        s(report.groups.len() as u64),
+        s(body),
     )
 }
 
