@@ -1,7 +1,8 @@
 //! The crate's error type.
 //!
 //! Each stage that can fail on user input has its own error enum carrying the offending values
-//! (`TextError`, `FeatureError`, `CorpusError`, `ModelFileError`, `TrainError`); [`Error`] wraps
+//! (`TextError`, `FeatureError`, `CorpusError`, `ModelFileError`, `TrainError`,
+//! `CompareError`); [`Error`] wraps
 //! them so callers can match on the stage or just print the message.
 
 use std::path::PathBuf;
@@ -258,6 +259,21 @@ pub enum TrainError {
     },
 }
 
+/// Errors raised by the settings of a comparison ([`crate::compare::CompareParams`]).
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum CompareError {
+    /// A confidence level outside (0, 1).
+    #[error("the confidence level must be strictly between 0 and 1 (got {0})")]
+    BadLevel(f64),
+    /// A prior strength that is not a positive finite number.
+    #[error("the prior strength must be a positive finite number (got {0})")]
+    BadPriorStrength(f64),
+    /// A limit on compared groups below two.
+    #[error("at most {0} groups compared: the limit must be at least 2")]
+    BadGroupLimit(usize),
+}
+
 /// Any error from the rhetor library.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -277,6 +293,9 @@ pub enum Error {
     /// Training.
     #[error(transparent)]
     Train(#[from] TrainError),
+    /// Comparison settings.
+    #[error(transparent)]
+    Compare(#[from] CompareError),
 }
 
 /// Result with the crate's [`Error`].

@@ -2,6 +2,7 @@
 //! technique.
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod corpus;
 pub mod error;
 pub mod eval;

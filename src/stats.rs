@@ -2,7 +2,9 @@
 //!
 //! * [`js_divergence`] / [`js_distance`]: how far apart two label distributions are (e.g. the
 //!   frame shares of two outlets), in bits.
-//! * [`bootstrap_ci`] and [`permutation_test`]: uncertainty of any such statistic. Both resample
+//! * [`bootstrap_ci`] and [`permutation_test`]: uncertainty of any such statistic, with
+//!   [`bootstrap_replicates`] / [`percentile_interval`] and [`permutation_tests`] for many
+//!   statistics on the same resamples. They resample
 //!   *documents*, not paragraphs: paragraphs of one article share an author, a topic and an
 //!   editorial line, so they are not independent draws, and resampling them one by one would make
 //!   the intervals too narrow and the p-values too small. The statistic receives document indices
@@ -135,29 +137,68 @@ pub fn bootstrap_ci<F: Fn(&[usize]) -> f64>(
     level: f64,
     seed: u64,
 ) -> (f64, f64) {
-    if n_docs == 0 || n_boot == 0 || !(level > 0.0 && level < 1.0) {
+    if !(level > 0.0 && level < 1.0) {
         return (f64::NAN, f64::NAN);
+    }
+    let mut replicates = bootstrap_replicates(
+        n_docs,
+        1,
+        |idx: &[usize], out: &mut [f64]| out[0] = statistic(idx),
+        n_boot,
+        seed,
+    );
+    percentile_interval(&mut replicates, level)
+}
+
+/// Bootstrap replicates of a statistic with `n_stats` components, over documents.
+///
+/// The resampling of [`bootstrap_ci`], for statistics that are vectors (all the label shares of
+/// a group at once) or that are combined afterwards (the difference of two groups' shares,
+/// each group resampled on its own): `statistic(indices, out)` writes the `n_stats` values of
+/// one resample into `out` (which holds the previous resample's values, or zeros). The result
+/// holds the replicates one after the other, `n_boot × n_stats` values:
+/// `result[r * n_stats + s]` is component `s` of replicate `r`.
+///
+/// The draws are those of [`bootstrap_ci`] with the same `seed`, `n_docs` and `n_boot`, so a
+/// one-component statistic gives the same replicates. Empty (no replicate) when `n_docs == 0`,
+/// `n_boot == 0` or `n_stats == 0`.
+pub fn bootstrap_replicates<F: FnMut(&[usize], &mut [f64])>(
+    n_docs: usize,
+    n_stats: usize,
+    mut statistic: F,
+    n_boot: usize,
+    seed: u64,
+) -> Vec<f64> {
+    if n_docs == 0 || n_boot == 0 || n_stats == 0 {
+        return Vec::new();
     }
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut resample = vec![0usize; n_docs];
-    let mut replicates = Vec::with_capacity(n_boot);
-    for _ in 0..n_boot {
+    let mut replicates = vec![0.0; n_boot * n_stats];
+    for out in replicates.chunks_exact_mut(n_stats) {
         for slot in resample.iter_mut() {
             *slot = uniform_index(&mut rng, n_docs);
         }
-        let value = statistic(&resample);
-        if !value.is_nan() {
-            replicates.push(value);
-        }
+        statistic(&resample, out);
     }
-    if replicates.is_empty() {
+    replicates
+}
+
+/// The percentile interval at `level` of bootstrap replicates: their `(1 − level)/2` and
+/// `(1 + level)/2` quantiles, interpolated linearly as `numpy.percentile` does by default.
+///
+/// NaN replicates are left out (as `numpy.nanpercentile` does); `values` is reordered. Returns
+/// `(NaN, NaN)` when nothing is left or `level` is not strictly between 0 and 1.
+pub fn percentile_interval(values: &mut Vec<f64>, level: f64) -> (f64, f64) {
+    values.retain(|v| !v.is_nan());
+    if values.is_empty() || !(level > 0.0 && level < 1.0) {
         return (f64::NAN, f64::NAN);
     }
-    replicates.sort_by(f64::total_cmp);
+    values.sort_by(f64::total_cmp);
     let tail = (1.0 - level) / 2.0;
     (
-        quantile_sorted(&replicates, tail),
-        quantile_sorted(&replicates, 1.0 - tail),
+        quantile_sorted(values, tail),
+        quantile_sorted(values, 1.0 - tail),
     )
 }
 
@@ -203,30 +244,60 @@ pub fn permutation_test<F: Fn(&[usize], &[usize]) -> f64>(
     n_perm: usize,
     seed: u64,
 ) -> PermutationResult {
+    permutation_tests(
+        n_a,
+        n_b,
+        1,
+        |a: &[usize], b: &[usize], out: &mut [f64]| out[0] = statistic(a, b),
+        n_perm,
+        seed,
+    )[0]
+}
+
+/// [`permutation_test`] of `n_stats` statistics at once, on the same permutations.
+///
+/// `statistic(a, b, out)` writes the `n_stats` values for one split into `out`. Each component
+/// gets its own observed value and p-value, computed exactly as [`permutation_test`] computes
+/// them; with one component the result equals [`permutation_test`]'s for the same `seed`.
+/// Sharing the permutations makes the p-values of, say, every task's divergence cost one set
+/// of shuffles. An empty result for `n_stats == 0`; NaN fields when either group is empty.
+pub fn permutation_tests<F: FnMut(&[usize], &[usize], &mut [f64])>(
+    n_a: usize,
+    n_b: usize,
+    n_stats: usize,
+    mut statistic: F,
+    n_perm: usize,
+    seed: u64,
+) -> Vec<PermutationResult> {
+    let nan = PermutationResult {
+        observed: f64::NAN,
+        p_value: f64::NAN,
+    };
     if n_a == 0 || n_b == 0 {
-        return PermutationResult {
-            observed: f64::NAN,
-            p_value: f64::NAN,
-        };
+        return vec![nan; n_stats];
+    }
+    if n_stats == 0 {
+        return Vec::new();
     }
     let n = n_a + n_b;
     let mut order: Vec<usize> = (0..n).collect();
-    let observed = statistic(&order[..n_a], &order[n_a..]);
-    if observed.is_nan() {
-        return PermutationResult {
-            observed,
-            p_value: f64::NAN,
-        };
-    }
-    let slack = if observed.is_finite() {
-        observed.abs() * 100.0 * f64::EPSILON
-    } else {
-        0.0
-    };
-    let threshold = observed - slack;
+    let mut observed = vec![0.0; n_stats];
+    statistic(&order[..n_a], &order[n_a..], &mut observed);
+    let threshold: Vec<f64> = observed
+        .iter()
+        .map(|&o| {
+            let slack = if o.is_finite() {
+                o.abs() * 100.0 * f64::EPSILON
+            } else {
+                0.0
+            };
+            o - slack
+        })
+        .collect();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let (mut group_a, mut group_b) = (Vec::with_capacity(n_a), Vec::with_capacity(n_b));
-    let mut at_least = 0usize;
+    let mut values = vec![0.0; n_stats];
+    let mut at_least = vec![0usize; n_stats];
     for _ in 0..n_perm {
         // Step i swaps a uniformly chosen not-yet-chosen document into position i, whatever the
         // arrangement left by the previous permutation, so no reset is needed.
@@ -240,14 +311,25 @@ pub fn permutation_test<F: Fn(&[usize], &[usize]) -> f64>(
         group_b.clear();
         group_b.extend_from_slice(&order[n_a..]);
         group_b.sort_unstable();
-        if statistic(&group_a, &group_b) >= threshold {
-            at_least += 1;
+        statistic(&group_a, &group_b, &mut values);
+        for ((count, &v), &t) in at_least.iter_mut().zip(&values).zip(&threshold) {
+            if v >= t {
+                *count += 1;
+            }
         }
     }
-    PermutationResult {
-        observed,
-        p_value: (1 + at_least) as f64 / (1 + n_perm) as f64,
-    }
+    observed
+        .iter()
+        .zip(&at_least)
+        .map(|(&observed, &k)| PermutationResult {
+            observed,
+            p_value: if observed.is_nan() {
+                f64::NAN
+            } else {
+                (1 + k) as f64 / (1 + n_perm) as f64
+            },
+        })
+        .collect()
 }
 
 /// Log-odds ratio of one word between two groups, with its approximate variance and z-score.
@@ -790,6 +872,60 @@ mod tests {
         }
         let (lo, hi) = bootstrap_ci(3, |_: &[usize]| f64::NAN, 100, 0.95, 0);
         assert!(lo.is_nan() && hi.is_nan());
+    }
+
+    #[test]
+    fn bootstrap_replicates_are_the_draws_of_bootstrap_ci() {
+        let data: Vec<f64> = (0..40).map(|i| ((i * 17) % 13) as f64).collect();
+        let single = bootstrap_ci(40, mean_of(&data), 250, 0.9, 5);
+        // two components: the mean and twice the mean, on the same resamples
+        let mut reps = bootstrap_replicates(
+            40,
+            2,
+            |idx: &[usize], out: &mut [f64]| {
+                out[0] = mean_of(&data)(idx);
+                out[1] = 2.0 * out[0];
+            },
+            250,
+            5,
+        );
+        assert_eq!(reps.len(), 500);
+        let (mut first, mut second): (Vec<f64>, Vec<f64>) =
+            reps.chunks_exact(2).map(|r| (r[0], r[1])).unzip();
+        assert_eq!(percentile_interval(&mut first, 0.9), single);
+        let (lo, hi) = percentile_interval(&mut second, 0.9);
+        assert_eq!((lo, hi), (2.0 * single.0, 2.0 * single.1));
+        assert!(bootstrap_replicates(0, 2, |_: &[usize], _: &mut [f64]| {}, 10, 0).is_empty());
+        reps.clear();
+        assert!(percentile_interval(&mut reps, 0.95).0.is_nan());
+        let mut with_nan = vec![f64::NAN, 1.0, 3.0];
+        // numpy.nanpercentile([nan, 1, 3], [25, 75]) = [1.5, 2.5]
+        assert_eq!(percentile_interval(&mut with_nan, 0.5), (1.5, 2.5));
+    }
+
+    #[test]
+    fn permutation_tests_share_the_draws_of_permutation_test() {
+        let values: Vec<f64> = (0..30).map(|i| ((i * 13) % 7) as f64).collect();
+        let single = permutation_test(12, 18, mean_gap(&values), 400, 8);
+        let many = permutation_tests(
+            12,
+            18,
+            2,
+            |a: &[usize], b: &[usize], out: &mut [f64]| {
+                out[0] = mean_gap(&values)(a, b);
+                out[1] = -out[0];
+            },
+            400,
+            8,
+        );
+        assert_eq!(many[0], single);
+        // the negated gap is at least its observed value whenever the gap is at most its own
+        assert!(many[1].p_value >= 1.0 - single.p_value);
+        assert!(
+            permutation_tests(0, 3, 2, |_: &[usize], _: &[usize], _: &mut [f64]| {}, 10, 0)
+                .iter()
+                .all(|r| r.p_value.is_nan())
+        );
     }
 
     /// Absolute difference of the group means of `values`.

@@ -1,6 +1,6 @@
 //! `rhetor score --format html`, rendered in a real headless Chromium.
 
-use crate::browser::{body_attribute, browser, dump_dom, screenshot};
+use crate::browser::{body_attributes, body_number, Browser};
 use crate::util::*;
 
 /// Two example articles from `corpus/`: the page must render every paragraph, the evidence
@@ -24,18 +24,25 @@ fn html_report_renders_in_chromium() {
             .collect();
         assert!(uses.is_empty(), "the page refers to the network: {uses:?}");
     }
-    let Some(chromium) = browser() else { return };
-    let dom = dump_dom(&chromium, &page);
-    let attr = |name: &str| -> usize {
-        body_attribute(&dom, name)
-            .unwrap_or_else(|| panic!("{name} not set: the page's script did not run"))
-            .parse()
-            .unwrap()
+    let Some(chromium) = Browser::for_test("html_report_renders_in_chromium") else {
+        return;
     };
-    assert_eq!(body_attribute(&dom, "data-layout").as_deref(), Some("done"));
-    assert_eq!(attr("data-rendered-paragraphs"), 12 + 12, "every paragraph");
-    assert!(attr("data-rendered-marks") > 20, "evidence is highlighted");
+    let dom = chromium.dump_dom(&page);
+    let attrs = body_attributes(&dom);
+    assert!(
+        attrs.contains(&("data-layout".to_string(), "done".to_string())),
+        "the page's script did not run: {attrs:?}"
+    );
+    let attr = |name: &str| body_number(&dom, name);
+    assert_eq!(attr("data-paragraphs"), 12 + 12, "every paragraph");
+    assert!(attr("data-highlights") > 20, "evidence is highlighted");
+    assert_eq!(attr("data-charts"), 2 * 4, "a chart per task per article");
     assert!(attr("data-rendered-bars") >= 6, "summary charts are drawn");
+    assert_eq!(
+        attr("data-rendered-bars"),
+        attr("data-bars"),
+        "every bar has a size"
+    );
     assert_eq!(attr("data-overflowing"), 0, "nothing wider than the window");
     for text in [
         "harbour-herald-congestion-charge.txt",
@@ -48,6 +55,6 @@ fn html_report_renders_in_chromium() {
         );
     }
     let png = dir.path("report.png");
-    screenshot(&chromium, &page, &png, 1200, 1600);
+    chromium.screenshot(&page, &png, 1200, 1600);
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
 }

@@ -4,6 +4,7 @@
 mod browser;
 mod util;
 
+mod cli_compare;
 mod cli_errors;
 mod cli_eval;
 mod cli_score;

@@ -3,9 +3,9 @@
 //! paragraph with its role, its labels and probabilities, and its evidence words highlighted
 //! (hover a highlight to see which label it supports and by how much).
 //!
-//! The script only measures the rendered page and records what it found in `data-` attributes
-//! of `<body>` (paragraphs, highlights and bars drawn, and whether anything overflows the
-//! page), so a test can check the rendering in a real browser.
+//! The page's scripts only measure the rendered page and record what they found in `data-`
+//! attributes of `<body>` (chart bars laid out, see `html.rs`; paragraphs and highlights drawn,
+//! and elements wider than the window), so a test can check the rendering in a real browser.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -14,11 +14,16 @@ use rhetor::corpus::TaskKind;
 use rhetor::model::Head;
 use rhetor::summary::{DocSummary, Schema};
 
-use super::html::{bar_chart, escape, page_end, page_start, Bar};
+use super::html::{bar_chart, escape, page_end, page_start, Bar, BarChart, BarRow, ValueFormat};
 use super::report::{Report, ScoredRow};
 use super::table::DOCUMENT_LABEL_SHARE;
 
 const STYLE: &str = r#"
+:root { --chip: #e8eef7; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 0 2rem; }
+.charts figure { min-width: 0; }
+.charts svg.chart { max-width: 640px; }
+.muted { color: var(--muted); font-size: 13px; }
 article.para { border-left: 3px solid var(--line); padding: .3rem .8rem; margin: .6rem 0; }
 article.para.nonbody { opacity: .6; }
 article.para header { font-size: .85rem; color: var(--muted); display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; }
@@ -32,6 +37,13 @@ mark { background: #ffe58a; border-radius: 2px; padding: 0 1px; }
 .why { font-size: .8rem; color: var(--muted); margin: .2rem 0 .4rem; }
 .why q { color: var(--fg); }
 "#;
+
+/// Counts what the browser laid out: paragraphs, highlights with a size, and elements wider
+/// than the window.
+const SCORE_CHECK: &str = "(function(){var b=document.body;function n(s){var c=0;document.querySelectorAll(s).forEach(function(e){var x=e.getBoundingClientRect();if(x.width>0&&x.height>0)c++});return c}\
+b.setAttribute('data-paragraphs',n('article.para'));b.setAttribute('data-highlights',n('mark'));\
+var w=document.documentElement.clientWidth,o=0;document.querySelectorAll('section,article,figure').forEach(function(e){if(e.getBoundingClientRect().right>w+1)o++});\
+b.setAttribute('data-overflowing',o);b.setAttribute('data-layout','done')})();";
 
 /// The HTML report.
 pub struct HtmlReport<'m> {
@@ -166,19 +178,14 @@ impl<'m> HtmlReport<'m> {
         );
         for (t, task) in self.schema.tasks.iter().enumerate() {
             let ranked = s.ranked(t);
-            let bars: Vec<Bar> = ranked
+            let rows: Vec<BarRow> = ranked
                 .iter()
-                .map(|&l| Bar {
+                .map(|&l| BarRow {
                     label: task.labels[l].clone(),
-                    value: s.share(t, l),
-                    low: None,
-                    high: None,
-                    note: format!(
-                        "{} of {} paragraphs · mean p {:.2}",
-                        s.tasks[t].labels[l].paragraphs,
-                        s.body_paragraphs(),
-                        s.mean_prob(t, l)
-                    ),
+                    bars: vec![Bar {
+                        value: s.share(t, l),
+                        interval: None,
+                    }],
                 })
                 .collect();
             let title = match task.kind {
@@ -192,16 +199,24 @@ impl<'m> HtmlReport<'m> {
                 ),
             };
             let _ = write!(h, "<figure><figcaption>{}</figcaption>", escape(&title));
-            if bars.is_empty() {
+            if rows.is_empty() {
                 h.push_str("<p class=\"muted\">no label given</p>");
             } else {
-                h.push_str(&bar_chart(&bars, 1.0));
+                h.push_str(&bar_chart(&BarChart {
+                    rows,
+                    series: Vec::new(),
+                    format: ValueFormat::Percent(0),
+                    max: Some(1.0),
+                    value_labels: true,
+                }));
             }
             if task.kind == TaskKind::Multi {
                 let main = s.document_labels(t, DOCUMENT_LABEL_SHARE);
                 if !main.is_empty() {
-                    let names: Vec<String> =
-                        main.iter().map(|&l| escape(&task.labels[l])).collect();
+                    let names: Vec<String> = main
+                        .iter()
+                        .map(|&l| escape(&task.labels[l]).into_owned())
+                        .collect();
                     let _ = write!(
                         h,
                         "<p class=\"muted\">in ≥{:.0}% of paragraphs: <b>{}</b></p>",
@@ -244,7 +259,7 @@ impl<'m> HtmlReport<'m> {
 impl Report for HtmlReport<'_> {
     fn rows(&mut self, out: &mut dyn Write, rows: &[ScoredRow], first: bool) -> io::Result<()> {
         if self.docs == 0 && first {
-            out.write_all(page_start("rhetor report", STYLE).as_bytes())?;
+            out.write_all(page_start("rhetor report", "", STYLE).as_bytes())?;
         }
         for row in rows {
             let _ = write!(self.body, "<a id=\"d{}p{}\"></a>", self.docs, row.paragraph);
@@ -271,9 +286,9 @@ impl Report for HtmlReport<'_> {
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
         if self.docs == 0 {
-            out.write_all(page_start("rhetor report", STYLE).as_bytes())?;
+            out.write_all(page_start("rhetor report", "", STYLE).as_bytes())?;
             out.write_all(b"<p class=\"muted\">No paragraphs.</p>")?;
         }
-        out.write_all(page_end().as_bytes())
+        out.write_all(page_end(SCORE_CHECK).as_bytes())
     }
 }

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success (also when the reader of our output goes away, as `| head` does),
 //! 1 when `eval --min-f1` is not reached, 2 for any error, 130 when interrupted.
 
+mod compare;
 mod eval;
 mod html;
 mod html_report;
@@ -27,7 +28,8 @@ interrupted (the output then ends on a whole line).
 Examples:
   rhetor score corpus/articles/harbour-herald-congestion-charge.txt
   rhetor train train.jsonl -o my.rhetor --dev dev.jsonl
-  rhetor eval -m my.rhetor test.jsonl --format json";
+  rhetor eval -m my.rhetor test.jsonl --format json
+  rhetor compare --input jsonl corpus/examples.jsonl --group-by outlet --format html -o report.html";
 
 /// Label news and opinion paragraphs by stance, framing and persuasion technique.
 #[derive(Debug, Parser)]
@@ -45,6 +47,9 @@ enum Command {
     Eval(eval::Args),
     /// Label every paragraph of articles (plain text or JSONL records).
     Score(score::Args),
+    /// Compare framing across documents, outlets and time.
+    #[command(after_help = compare::AFTER_HELP)]
+    Compare(Box<compare::Args>),
 }
 
 /// What a command asks the process to exit with.
@@ -61,6 +66,7 @@ pub fn main() -> ExitCode {
         Command::Train(a) => train::run(*a),
         Command::Eval(a) => eval::run(a),
         Command::Score(a) => score::run(a),
+        Command::Compare(a) => compare::run(*a),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -107,6 +113,32 @@ pub(crate) fn load_model(path: Option<&Path>) -> Result<Model> {
         Some(p) => Ok(Model::load(p)?),
         None => Ok(Model::from_bytes(DEFAULT_MODEL, DEFAULT_MODEL_NAME)?),
     }
+}
+
+/// Writes `bytes` to `path` atomically: to a temporary file in the same directory, flushed,
+/// then renamed over `path`, so a reader never sees a half-written file.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
+    Ok(())
 }
 
 /// Prints a message to stderr unless quiet.
