@@ -8,6 +8,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 chromium=${RHETOR_CHROMIUM:-$(command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)}
 
+# shoot PAGE PNG WIDTH,HEIGHT
+shoot() {
+  "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/profile" --hide-scrollbars \
+    --screenshot="$PWD/$2" --window-size="$3" "file://$1" 2>/dev/null
+}
+
 cargo build --release --quiet
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -17,18 +25,10 @@ jq -c '. + {genre: (if .outlet == "Valley Courier" or .outlet == "Meridian Wire"
   | target/release/rhetor compare --input jsonl - --group-by genre --by-time date \
       --format html -o "$work/compare.html"
 
-"$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$work/profile" --hide-scrollbars \
-  --screenshot="$PWD/docs/compare.png" --window-size=1200,1800 \
-  "file://$work/compare.html" 2>/dev/null
+shoot "$work/compare.html" docs/compare.png 1200,1800
 echo "wrote docs/compare.png"
 
 target/release/rhetor score corpus/articles/harbour-herald-congestion-charge.txt \
   --format html -o "$work/score.html"
-"$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$work/profile" --hide-scrollbars \
-  --screenshot="$PWD/docs/score-report.png" --window-size=1100,1500 \
-  "file://$work/score.html" 2>/dev/null
+shoot "$work/score.html" docs/score-report.png 1100,1500
 echo "wrote docs/score-report.png"
