@@ -489,7 +489,7 @@ fn model_write_failures_are_reported_and_leave_nothing_behind() {
         let mut cmd = train_cmd(&output, &[&corpus("train.jsonl")]);
         cmd.args(FAST);
         let err = fails(cmd, 2);
-        assert_contains(&err, "rhetor: error: writing the model to ");
+        assert_contains(&err, "rhetor: error: writing the model: ");
         assert_contains(&err, message);
     }
     assert_eq!(
@@ -576,7 +576,7 @@ fn disk_full_during_the_model_write_keeps_the_old_model() {
         });
     }
     let err = fails(cmd, 2);
-    assert_contains(&err, &format!("writing the model to {}: ", model.display()));
+    assert_contains(&err, &format!("writing the model: {}: ", model.display()));
     assert_contains(&err, "File too large");
     assert_eq!(std::fs::read(&model).unwrap(), b"the old model");
     assert_eq!(

@@ -356,9 +356,7 @@ pub fn run(a: Args) -> Result<Outcome> {
     for w in &report.warnings {
         eprintln!("rhetor: warning: {w}");
     }
-    model
-        .save(&a.output)
-        .with_context(|| format!("writing the model to {}", a.output.display()))?;
+    model.save(&a.output).context("writing the model")?;
 
     if !a.quiet {
         let meta = &model.data().meta;
