@@ -585,3 +585,32 @@ fn disk_full_during_the_model_write_keeps_the_old_model() {
         "no temporary file"
     );
 }
+
+/// Training stopped by Ctrl-C leaves no model and no temporary file (the model is written
+/// only at the end, through a temporary file and a rename).
+#[test]
+fn interrupted_training_leaves_nothing_behind() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = Dir::new();
+    let mut cmd = train_cmd(&dir.path("m.rhetor"), &[&corpus("train.jsonl")]);
+    cmd.args(["--folds", "5", "--threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: sending a signal to our own child process.
+    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(sent, 0, "SIGINT sent");
+    let status = child.wait().unwrap();
+    assert!(
+        status.signal() == Some(libc::SIGINT) || status.code() == Some(130) || status.success(),
+        "{status:?}"
+    );
+    if !status.success() {
+        assert_eq!(
+            std::fs::read_dir(dir.path("")).unwrap().count(),
+            0,
+            "nothing left"
+        );
+    }
+}
