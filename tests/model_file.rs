@@ -412,14 +412,18 @@ fn names_in(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn save_leaves_no_temporary_file_and_replaces_atomically() {
+fn save_leaves_no_temporary_file_and_replaces_atomically_keeping_permissions() {
     let dir = Dir::new();
     let model = Model::load(tiny_model()).unwrap();
     let path = dir.path("m.rhetor");
     std::fs::write(&path, b"old").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
     model.save(&path).unwrap();
     assert!(Model::load(&path).is_ok());
     assert_eq!(names_in(&dir.path("")), ["m.rhetor"]);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "the replaced file's permissions are kept");
 }
 
 #[test]
