@@ -127,6 +127,13 @@ fn skip_bad_counts_skipped_records_per_reason() {
         ),
     );
     assert!(model.exists());
+    let listed: Vec<usize> = err
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(&format!("{}:", file.display())))
+        .map(|rest| rest.split(':').next().unwrap().parse().unwrap())
+        .collect();
+    let expected: Vec<usize> = (first_bad..first_bad + 7).collect();
+    assert_eq!(listed, expected, "skipped records are listed in line order");
 
     let mut cmd = rhetor(["eval", "--skip-bad", "-m"]);
     cmd.arg(tiny_model()).arg(&file);

@@ -166,12 +166,18 @@ pub(crate) fn read_corpus(
             (path.clone(), Box::new(file))
         };
         let mut reader = Hashing::new(source);
+        let first_skipped = skipped.len();
         let mut read = read_records(&mut reader, &name, on_bad, &mut skipped)
             .map_err(|e| bad_input(e, hint))?;
         apply_label_maps(&mut read, maps);
         let read = kinds
             .filter(read, on_bad, &mut skipped)
             .map_err(|e| bad_input(e, hint))?;
+        // Malformed lines were found first, disagreeing records after: list them in line order.
+        skipped[first_skipped..].sort_by_key(|e| match e {
+            CorpusError::BadRecord { line, .. } | CorpusError::MixedTaskKind { line, .. } => *line,
+            _ => 0,
+        });
         files.push(reader.info(&name, read.len()));
         records.extend(read);
     }
