@@ -66,6 +66,8 @@ for i, t in enumerate(texts):
     # tokenize: first byte = language index (mod the number of languages).
     put("tokenize", bytes([i % 20]) + t.encode())
 put("paragraphs", b"ok line\n\nbad \xff here")
+put("paragraphs", b"\xef\xbb\xbfTitle\r\n\r\nBody\r\n")
+put("paragraphs", b"Caf\xe9 society \xff\xfe\n\n \xe2\x82 \n\n\xc3")
 
 # features: byte 0 language, byte 1 options, then "target\ndoc\ndoc...", from the training
 # records grouped by stance target.
@@ -94,5 +96,6 @@ tests = [
 for t in tests:
     put("jsonl", t)
 put("jsonl", b'{"text": "caf\xe9"}')
+put("jsonl", b'\xef\xbb\xbf{"text": "a", "labels": {"s": "x"}}\r\n{"text": "b", "labels": {"s": ["x"]}}\r\n')
 PY
 for d in "$fuzz"/corpus/*/; do echo "$(ls "$d" | wc -l) seeds in $d"; done

@@ -68,7 +68,7 @@ pub enum FeatureError {
     #[error("max_features must be at least 1")]
     ZeroMaxFeatures,
     /// No term survived the vocabulary filters.
-    #[error("the vocabulary is empty after applying min_df / max_df to {docs} documents")]
+    #[error("the vocabulary is empty after applying min_df / max_df to {docs} document(s)")]
     EmptyVocabulary {
         /// Number of documents fitted on.
         docs: usize,

@@ -127,6 +127,13 @@ fn skip_bad_counts_skipped_records_per_reason() {
         ),
     );
     assert!(model.exists());
+    let listed: Vec<usize> = err
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(&format!("{}:", file.display())))
+        .map(|rest| rest.split(':').next().unwrap().parse().unwrap())
+        .collect();
+    let expected: Vec<usize> = (first_bad..first_bad + 7).collect();
+    assert_eq!(listed, expected, "skipped records are listed in line order");
 
     let mut cmd = rhetor(["eval", "--skip-bad", "-m"]);
     cmd.arg(tiny_model()).arg(&file);
@@ -491,7 +498,7 @@ fn model_write_failures_are_reported_and_leave_nothing_behind() {
         let mut cmd = train_cmd(&output, &[&corpus("train.jsonl")]);
         cmd.args(FAST);
         let err = fails(cmd, 2);
-        assert_contains(&err, "rhetor: error: writing the model to ");
+        assert_contains(&err, "rhetor: error: writing the model: ");
         assert_contains(&err, message);
     }
     assert_eq!(
@@ -578,7 +585,7 @@ fn disk_full_during_the_model_write_keeps_the_old_model() {
         });
     }
     let err = fails(cmd, 2);
-    assert_contains(&err, &format!("writing the model to {}: ", model.display()));
+    assert_contains(&err, &format!("writing the model: {}: ", model.display()));
     assert_contains(&err, "File too large");
     assert_eq!(std::fs::read(&model).unwrap(), b"the old model");
     assert_eq!(
@@ -586,4 +593,33 @@ fn disk_full_during_the_model_write_keeps_the_old_model() {
         1,
         "no temporary file"
     );
+}
+
+/// Training stopped by Ctrl-C leaves no model and no temporary file (the model is written
+/// only at the end, through a temporary file and a rename).
+#[test]
+fn interrupted_training_leaves_nothing_behind() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = Dir::new();
+    let mut cmd = train_cmd(&dir.path("m.rhetor"), &[&corpus("train.jsonl")]);
+    cmd.args(["--folds", "5", "--threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: sending a signal to our own child process.
+    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(sent, 0, "SIGINT sent");
+    let status = child.wait().unwrap();
+    assert!(
+        status.signal() == Some(libc::SIGINT) || status.code() == Some(130) || status.success(),
+        "{status:?}"
+    );
+    if !status.success() {
+        assert_eq!(
+            std::fs::read_dir(dir.path("")).unwrap().count(),
+            0,
+            "nothing left"
+        );
+    }
 }

@@ -206,6 +206,50 @@ fn damaged_model_files_through_the_command_line() {
     );
 }
 
+/// Parameters a model file may not hold (NaN, infinities, beyond ±MAX_PARAMETER: they could
+/// make scores NaN) are refused when the file is loaded, even behind a valid checksum.
+#[test]
+fn out_of_range_parameters_are_refused_on_load() {
+    use rhetor::model::{HeadBody, MAX_PARAMETER};
+    let data = Model::load(tiny_model()).unwrap().data().clone();
+    type Edit = fn(&mut ModelData, f32);
+    let edits: [(&str, Edit); 4] = [
+        ("a weight", |d, v| {
+            if let HeadBody::Single { general, .. } = &mut d.heads[1].body {
+                general.weights[0] = v;
+            }
+        }),
+        ("an intercept", |d, v| {
+            if let HeadBody::Multi { models, .. } = &mut d.heads[0].body {
+                models[0].intercepts[0] = v;
+            }
+        }),
+        ("a calibration slope", |d, v| {
+            d.heads[2].calibration[0].a = v
+        }),
+        ("an offset", |d, v| d.heads[1].offsets[0] = v),
+    ];
+    for (what, edit) in edits {
+        for value in [f32::NAN, f32::INFINITY, -f32::INFINITY, MAX_PARAMETER * 2.0] {
+            let mut d = data.clone();
+            edit(&mut d, value);
+            let err = ModelData::from_bytes(&d.to_bytes(), Path::new("edited.rhetor"))
+                .err()
+                .unwrap_or_else(|| panic!("{what} of {value} was accepted"));
+            assert_contains(
+                &err.to_string(),
+                "edited.rhetor: model file is damaged (head `",
+            );
+        }
+        let mut d = data.clone();
+        edit(&mut d, -MAX_PARAMETER);
+        assert!(
+            ModelData::from_bytes(&d.to_bytes(), Path::new("edited.rhetor")).is_ok(),
+            "{what} at the limit is accepted"
+        );
+    }
+}
+
 // ---- The compatibility fixture -------------------------------------------------------------
 
 /// Where the fixtures live: `tests/compat/v{N}.rhetor` with `v{N}.scores.json` beside it.
@@ -368,14 +412,18 @@ fn names_in(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn save_leaves_no_temporary_file_and_replaces_atomically() {
+fn save_leaves_no_temporary_file_and_replaces_atomically_keeping_permissions() {
     let dir = Dir::new();
     let model = Model::load(tiny_model()).unwrap();
     let path = dir.path("m.rhetor");
     std::fs::write(&path, b"old").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
     model.save(&path).unwrap();
     assert!(Model::load(&path).is_ok());
     assert_eq!(names_in(&dir.path("")), ["m.rhetor"]);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "the replaced file's permissions are kept");
 }
 
 #[test]
@@ -443,20 +491,28 @@ fn fixture_model() -> &'static Model {
     MODEL.get_or_init(|| Model::load(tiny_model()).unwrap())
 }
 
-/// Any finite float, the awkward ones included (subnormals, negative zero, extremes).
-fn finite_f32() -> impl proptest::strategy::Strategy<Value = f32> {
-    use proptest::num::f32::{NEGATIVE, NORMAL, POSITIVE, SUBNORMAL, ZERO};
-    NORMAL | SUBNORMAL | ZERO | POSITIVE | NEGATIVE
+/// Any float a model file may hold, the awkward ones included (subnormals, negative zero, the
+/// limits themselves).
+fn parameter() -> impl proptest::strategy::Strategy<Value = f32> {
+    use proptest::prelude::*;
+    use rhetor::model::MAX_PARAMETER;
+    prop_oneof![
+        -MAX_PARAMETER..=MAX_PARAMETER,
+        -1.0f32..1.0,
+        proptest::num::f32::SUBNORMAL,
+        prop::sample::select(vec![0.0, -0.0, MAX_PARAMETER, -MAX_PARAMETER]),
+    ]
 }
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
 
-    /// A model with arbitrary (finite) weights, intercepts, calibration and thresholds saves and
-    /// loads back to the same bytes and the same scores, bit for bit.
+    /// A model with arbitrary weights, intercepts, calibration and thresholds (within the
+    /// limits a model file may hold) saves and loads back to the same bytes and the same scores,
+    /// bit for bit, and its probabilities are in [0, 1], never NaN.
     #[test]
     fn model_save_load_round_trip(
-        edits in proptest::collection::vec((0usize..1 << 20, finite_f32()), 1..24),
+        edits in proptest::collection::vec((0usize..1 << 20, parameter()), 1..24),
         threshold in 0.0f32..=1.0,
     ) {
         use rhetor::model::HeadBody;
@@ -501,6 +557,11 @@ proptest::proptest! {
             let a = model.score(text, Some("the council"), &mut s1);
             let b = loaded.score(text, Some("the council"), &mut s2);
             for (x, y) in a.iter().zip(&b) {
+                proptest::prop_assert!(
+                    x.probs.iter().all(|p| (0.0..=1.0).contains(p)),
+                    "probabilities {:?}",
+                    x.probs
+                );
                 let bits = |v: &[f32]| v.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
                 proptest::prop_assert_eq!(bits(&x.probs), bits(&y.probs));
                 proptest::prop_assert_eq!(&x.predicted, &y.predicted);

@@ -22,7 +22,7 @@ pub fn wrap_payload(payload: &[u8]) -> Vec<u8> {
 /// checks must be usable: it re-encodes to bytes that decode again (to the same encoding), it
 /// builds, and scoring texts (a fixed one, one made of its own vocabulary, with and without a
 /// stance target, by both scoring paths) does not panic and gives one result per head with one
-/// probability per label and predicted labels in range.
+/// probability per label, each in [0, 1] (never NaN), and predicted labels in range.
 pub fn check_model_bytes(bytes: &[u8]) {
     let path = Path::new("fuzz.rhetor");
     let data = match ModelData::from_bytes(bytes, path) {
@@ -70,6 +70,12 @@ pub fn check_model_bytes(bytes: &[u8]) {
                 assert_eq!(s.len(), model.heads().len(), "one result per head");
                 for (head, ts) in model.heads().iter().zip(s.iter()) {
                     assert_eq!(ts.probs.len(), head.labels.len(), "head {}: probs", head.task);
+                    assert!(
+                        ts.probs.iter().all(|p| (0.0..=1.0).contains(p)),
+                        "head {}: probabilities outside [0, 1] (or NaN): {:?}",
+                        head.task,
+                        ts.probs
+                    );
                     assert!(
                         ts.predicted.iter().all(|&l| l < head.labels.len()),
                         "head {}: predicted label out of range: {:?}",

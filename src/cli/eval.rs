@@ -33,7 +33,7 @@ pub struct Args {
     /// Rename a label while reading, TASK:FROM=TO (repeatable), e.g. stance:positive=supportive.
     #[arg(long, value_name = "TASK:FROM=TO")]
     map_label: Vec<rhetor::corpus::LabelMap>,
-    /// Skip malformed input lines (reported) instead of stopping.
+    /// Skip malformed records instead of stopping; they are counted per reason and listed.
     #[arg(long)]
     skip_bad: bool,
     /// Worker threads (0: one per core).

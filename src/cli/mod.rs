@@ -74,10 +74,28 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let _ = writeln!(io::stderr(), "rhetor: error: {err:#}");
+            let _ = writeln!(io::stderr(), "rhetor: error: {}", error_message(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, `: `-separated, each cause said once: the library's errors put
+/// their source in their message ("m.rhetor: Not a directory (os error 20)") and also expose
+/// it as their source, which `{:#}` would print a second time.
+fn error_message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// A closed stdout (`rhetor score ... | head`) is not an error.
@@ -184,6 +202,7 @@ pub(crate) fn read_corpus(
             (path.clone(), Box::new(file))
         };
         let mut reader = Hashing::new(source);
+        let first_skipped = skipped.len();
         let mut read = read_records(&mut reader, &name, on_bad, &mut skipped)
             .map_err(|e| bad_input(e, hint))?;
         apply_label_maps(&mut read, maps);
@@ -198,6 +217,11 @@ pub(crate) fn read_corpus(
         let read = kinds
             .filter(read, on_bad, &mut skipped)
             .map_err(|e| bad_input(e, hint))?;
+        // Malformed lines were found first, disagreeing records after: list them in line order.
+        skipped[first_skipped..].sort_by_key(|e| match e {
+            CorpusError::BadRecord { line, .. } | CorpusError::MixedTaskKind { line, .. } => *line,
+            _ => 0,
+        });
         files.push(reader.info(&name, read.len()));
         records.extend(read);
     }
@@ -317,5 +341,37 @@ impl Write for Stdout {
 
     fn flush(&mut self) -> io::Result<()> {
         self.0.flush().map_err(output_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_message_says_each_cause_once() {
+        let io = io::Error::new(io::ErrorKind::NotFound, "No such file or directory");
+        let model = rhetor::error::ModelFileError::Io {
+            path: "m.rhetor".into(),
+            source: io,
+        };
+        let err = anyhow::Error::from(model).context("writing the model");
+        assert_eq!(
+            error_message(&err),
+            "writing the model: m.rhetor: No such file or directory"
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_message(&plain), "outer: inner");
+    }
+
+    #[test]
+    fn broken_pipes_are_recognised_through_serde_json() {
+        let pipe = || io::Error::new(io::ErrorKind::BrokenPipe, "closed");
+        assert!(is_broken_pipe(&anyhow::Error::from(pipe())));
+        let json = serde_json::Error::io(pipe());
+        assert!(is_broken_pipe(
+            &anyhow::Error::from(json).context("writing")
+        ));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
     }
 }

@@ -227,7 +227,7 @@ pub struct Args {
     /// Rename a label while reading, TASK:FROM=TO (repeatable), e.g. stance:positive=supportive.
     #[arg(long, value_name = "TASK:FROM=TO")]
     map_label: Vec<rhetor::corpus::LabelMap>,
-    /// Skip malformed input lines (reported) instead of stopping.
+    /// Skip malformed records instead of stopping; they are counted per reason and listed.
     #[arg(long)]
     skip_bad: bool,
     /// Worker threads (0: one per core).
@@ -356,9 +356,7 @@ pub fn run(a: Args) -> Result<Outcome> {
     for w in &report.warnings {
         eprintln!("rhetor: warning: {w}");
     }
-    model
-        .save(&a.output)
-        .with_context(|| format!("writing the model to {}", a.output.display()))?;
+    model.save(&a.output).context("writing the model")?;
 
     if !a.quiet {
         let meta = &model.data().meta;

@@ -10,4 +10,4 @@ mod tfidf;
 pub use index::{TermIndex, WordCache};
 
 pub use sparse::{CsrMatrix, SparseVec};
-pub use tfidf::{DocFreq, FittedTfIdf, TfIdfParams, TfIdfValidParams, TransformScratch};
+pub use tfidf::{DocFreq, FittedTfIdf, TfIdfParams, TfIdfValidParams, TransformScratch, MAX_IDF};

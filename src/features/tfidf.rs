@@ -155,6 +155,11 @@ impl TfIdfParams {
 /// Documents analysed per parallel work unit while fitting.
 const FIT_CHUNK: usize = 512;
 
+/// The largest IDF a model file may hold. Fitted IDFs are below 50 for any corpus size (`ln`
+/// of the number of documents, plus one); the bound keeps weighted counts, and so logits,
+/// finite for any text.
+pub const MAX_IDF: f32 = 1e6;
+
 /// Terms of one chunk of documents: a local interner and each document's (local id, count).
 struct ChunkTerms {
     terms: Vec<String>,
@@ -469,12 +474,12 @@ impl FittedTfIdf {
         self.idf[id as usize]
     }
 
-    /// Consistency check for data read from a file: one IDF per term, finite and positive,
-    /// and no term twice.
+    /// Consistency check for data read from a file: one IDF per term, positive and at most
+    /// [`MAX_IDF`], and no term twice.
     pub(crate) fn is_consistent(&self) -> bool {
         self.terms.len() == self.idf.len()
             && self.index.len() == self.terms.len()
-            && self.idf.iter().all(|v| v.is_finite() && *v > 0.0)
+            && self.idf.iter().all(|v| *v > 0.0 && *v <= MAX_IDF)
     }
 
     /// Weighs sorted (feature id, raw count) pairs into a unit-norm row.

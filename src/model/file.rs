@@ -99,11 +99,15 @@ impl ModelData {
     /// The temporary file sits beside the destination (a rename does not cross file systems)
     /// and is removed when anything fails, so a failed save leaves no file behind and the old
     /// model, if any, untouched. A symbolic link is followed, so the file it points to is
-    /// replaced and the link kept. A destination that exists but is not a regular file (a
-    /// device such as `/dev/full`, a directory) is refused rather than replaced.
+    /// replaced and the link kept, and a replaced file's permissions are kept. A destination
+    /// that exists but is not a regular file (a device such as `/dev/full`, a directory) is
+    /// refused rather than replaced.
     pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
-        let target = match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => std::fs::canonicalize(path).map_err(|e| io_error(path, e))?,
+        let (target, permissions) = match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => (
+                std::fs::canonicalize(path).map_err(|e| io_error(path, e))?,
+                Some(m.permissions()),
+            ),
             Ok(_) => {
                 return Err(io_error(
                     path,
@@ -113,7 +117,7 @@ impl ModelData {
                     ),
                 ))
             }
-            Err(_) => path.to_path_buf(),
+            Err(_) => (path.to_path_buf(), None),
         };
         let bytes = self.to_bytes();
         let dir = match target.parent() {
@@ -136,7 +140,11 @@ impl ModelData {
                 .write(true)
                 .create_new(true)
                 .open(&tmp)?;
-            let written = f.write_all(&bytes).and_then(|()| f.sync_all());
+            // The new file keeps the permissions of the one it replaces.
+            let written = permissions
+                .map_or(Ok(()), |p| f.set_permissions(p))
+                .and_then(|()| f.write_all(&bytes))
+                .and_then(|()| f.sync_all());
             drop(f);
             // Remove the partial file before reporting anything; only a temporary file that
             // this call created is removed.

@@ -87,7 +87,8 @@ impl SparseLinear {
         }
     }
 
-    /// Shape and value checks for data read from a file.
+    /// Shape and value checks for data read from a file; weights and intercepts within
+    /// ±[`MAX_PARAMETER`].
     pub(crate) fn is_consistent(&self, n_features: usize) -> bool {
         let n_out = self.n_outputs();
         n_out > 0
@@ -101,7 +102,7 @@ impl SparseLinear {
                 .weights
                 .iter()
                 .chain(&self.intercepts)
-                .all(|v| v.is_finite())
+                .all(|v| within_limit(*v))
     }
 
     /// Logits of one sparse row (ids increasing), by merging the row with the model's features.
@@ -185,6 +186,17 @@ pub fn apply_link(link: Link, logits: &mut [f32]) {
             logits.iter_mut().for_each(|p| *p /= sum);
         }
     }
+}
+
+/// The largest magnitude of a weight, intercept, calibration parameter or offset a model file
+/// may hold. Fitted models stay far below it (they are regularised); with every parameter
+/// within it and every IDF within [`crate::features::MAX_IDF`], a logit is finite for any text,
+/// so scores are never NaN. A file beyond it is damaged or was not written by rhetor.
+pub const MAX_PARAMETER: f32 = 1e6;
+
+/// Finite and within ±[`MAX_PARAMETER`] (false for NaN).
+pub(crate) fn within_limit(v: f32) -> bool {
+    v.abs() <= MAX_PARAMETER
 }
 
 /// The logistic function, stable for large |z|.

@@ -20,7 +20,7 @@ pub use dcd::{DcdError, DcdLogisticParams, DcdLogisticValidParams, FittedDcdLogi
 pub use estimator::Estimator;
 pub use explain::{Evidence, ExplainScratch, LabelEvidence};
 pub use file::{MODEL_FORMAT_VERSION, MODEL_MAGIC};
-pub use linear::{apply_link, sigmoid, Link, SparseLinear, ABSENT_CLASS_LOGIT};
+pub use linear::{apply_link, sigmoid, Link, SparseLinear, ABSENT_CLASS_LOGIT, MAX_PARAMETER};
 pub use select::{chi2, top_k};
 pub use train::{
     best_threshold, describe_vocabulary, train, tune_thresholds, ClassWeight, DataFileInfo,
@@ -91,8 +91,8 @@ impl Head {
             || self
                 .calibration
                 .iter()
-                .any(|c| !(c.a.is_finite() && c.b.is_finite()))
-            || self.offsets.iter().any(|o| !o.is_finite())
+                .any(|c| !(linear::within_limit(c.a) && linear::within_limit(c.b)))
+            || !self.offsets.iter().all(|o| linear::within_limit(*o))
         {
             return false;
         }
