@@ -457,7 +457,9 @@ def article_scores(rhetor: Rhetor, model: Path, articles: list, unit: str, tmp: 
         write_jsonl(path, unit_records(articles, splitter))
     per_doc = defaultdict(list)
     for row in rhetor.score(model, path):
-        per_doc[row["doc"]].append(row["scores"][FRAMES_TASK])
+        # Units rhetor recognises as headlines, bylines or boilerplate carry no scores.
+        if FRAMES_TASK in row.get("scores", {}):
+            per_doc[row["doc"]].append(row["scores"][FRAMES_TASK])
     missing = [a["doc"] for a in articles if a["doc"] not in per_doc]
     if missing:
         raise Failure(f"{FRAMES_DATASET}: rhetor score returned nothing for {len(missing)} article(s), e.g. {missing[0]}")
