@@ -457,7 +457,9 @@ def article_scores(rhetor: Rhetor, model: Path, articles: list, unit: str, tmp: 
         write_jsonl(path, unit_records(articles, splitter))
     per_doc = defaultdict(list)
     for row in rhetor.score(model, path):
-        per_doc[row["doc"]].append(row["scores"][FRAMES_TASK])
+        # Units rhetor recognises as headlines, bylines or boilerplate carry no scores.
+        if FRAMES_TASK in row.get("scores", {}):
+            per_doc[row["doc"]].append(row["scores"][FRAMES_TASK])
     missing = [a["doc"] for a in articles if a["doc"] not in per_doc]
     if missing:
         raise Failure(f"{FRAMES_DATASET}: rhetor score returned nothing for {len(missing)} article(s), e.g. {missing[0]}")
@@ -707,9 +709,10 @@ def render(res: dict) -> str:
       f"--threads {meta['threads']}` (one training per dataset covers all its tasks), then `rhetor eval -m M DEV "
       "--format json`. `--search` chooses the vocabulary (word n-grams, character n-grams, min_df, target "
       "features, rhetoric cues) and each head's C, features per head, class weighting, NB-SVM scaling and, for "
-      "stance, per-target models, by 5-fold cross-validation grouped by document on train only: one round of "
-      "coordinate ascent in which a setting leaves its current value only for one better by more than the "
-      "standard error of the paired per-fold differences (so the chosen setting is not always the top-scoring "
+      "stance, per-target models, by 5-fold cross-validation grouped by document on train only: coordinate ascent (one round over the "
+      "vocabulary; rounds over each head's settings until one changes nothing, C from 0.3 to 300 tried in "
+      "increasing order until its score falls twice in a row) in which a setting leaves its current value "
+      "only for one better by more than the standard error of the paired per-fold differences (so the chosen setting is not always the top-scoring "
       "candidate listed in the appendix). Multi-label heads get per-label thresholds and binary heads a "
       "decision threshold from the same cross-validation. SemEval-2016 stance uses "
       f"`--task {STANCE_TASK} --select-metric {STANCE_SELECT_METRIC}`. The choices are in the appendix.")

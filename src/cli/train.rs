@@ -8,7 +8,7 @@ use rhetor::corpus::TaskKinds;
 use rhetor::features::{DocFreq, TfIdfParams};
 use rhetor::model::{
     describe_vocabulary, train, ClassWeight, Estimator, FinalModel, HeadBody, SearchGrid,
-    SelectMetric, TrainParams,
+    SelectMetric, TrainParams, SEARCH_C_GRID,
 };
 use rhetor::text::{AnalyzerParams, Language};
 
@@ -156,9 +156,10 @@ pub struct Args {
     #[arg(long, default_value_t = 1e-3)]
     tol: f32,
     /// Values of C for single-label heads, chosen by cross-validation on the training data
-    /// (comma-separated; one value: no search).
-    #[arg(long, value_delimiter = ',', default_values_t = [0.3, 1.0, 3.0, 10.0])]
-    c_grid: Vec<f32>,
+    /// (comma-separated; one value: no search) [default: 0.3,1,3,10; with --search
+    /// 0.3,1,3,10,30,100,300].
+    #[arg(long, value_delimiter = ',')]
+    c_grid: Option<Vec<f32>>,
     /// What the C search maximises.
     #[arg(long, value_enum, default_value = "macro-f1")]
     select_metric: MetricName,
@@ -283,7 +284,11 @@ pub fn run(a: Args) -> Result<Outcome> {
         folds: a.folds,
         seed: a.seed,
         min_target_records: a.min_target_records,
-        c_grid: a.c_grid.clone(),
+        c_grid: match &a.c_grid {
+            Some(grid) => grid.clone(),
+            None if a.search => SEARCH_C_GRID.to_vec(),
+            None => TrainParams::default().c_grid,
+        },
         nb: a.nb,
         final_model: match a.final_model {
             FinalModelName::Auto => FinalModel::Auto,

@@ -25,7 +25,7 @@ pub use select::{chi2, top_k};
 pub use train::{
     best_threshold, describe_vocabulary, train, tune_thresholds, ClassWeight, DataFileInfo,
     FinalModel, HeadMeta, HeadSettings, SearchGrid, SearchPoint, SelectMetric, TrainParams,
-    TrainReport, TrainingMeta, ValidTrainParams, VocabularyPoint,
+    TrainReport, TrainingMeta, ValidTrainParams, VocabularyPoint, SEARCH_C_GRID,
 };
 
 use std::collections::HashMap;

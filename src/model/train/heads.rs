@@ -792,11 +792,15 @@ impl Coordinate {
     }
 }
 
+/// Rounds of coordinate ascent over a head's settings at most.
+const MAX_HEAD_ROUNDS: usize = 3;
+
 /// Trains a head. Starting from `base`, each coordinate in turn is set to the value whose
 /// candidate scores best by cross-validation, if that beats the current value by more than the
 /// standard error of their paired per-fold differences (its values are cross-validated in
-/// parallel): one round of coordinate ascent. The chosen settings are fitted on
-/// all rows and calibrated (and thresholded) on their out-of-fold logits.
+/// parallel): coordinate ascent, repeated until a whole round changes nothing (at most
+/// [`MAX_HEAD_ROUNDS`] rounds). The chosen settings are fitted on all rows and calibrated (and
+/// thresholded) on their out-of-fold logits.
 pub(crate) fn train_head(
     task: &TaskData,
     x: &CsrMatrix,
@@ -806,20 +810,59 @@ pub(crate) fn train_head(
 ) -> Result<HeadFit, Error> {
     let mut evaluated: Vec<(HeadSettings, Assessment)> = Vec::new();
     let mut current = base;
-    let rounds: Vec<Option<&Coordinate>> = if coordinates.is_empty() {
+    let steps: Vec<Option<&Coordinate>> = if coordinates.is_empty() {
         vec![None]
     } else {
         coordinates.iter().map(Some).collect()
     };
-    for coordinate in rounds {
+    // Rounds of coordinate ascent until a whole round leaves the settings where they were:
+    // settings interact (the best C depends on the number of features and on NB scaling), and
+    // candidates already cross-validated are not fitted again.
+    let mut last_change = 0usize;
+    let schedule = steps.iter().cycle().take(steps.len() * MAX_HEAD_ROUNDS);
+    for (step, &coordinate) in schedule.enumerate() {
+        if step >= last_change + steps.len() {
+            break;
+        }
+        let before = current;
         let variants = coordinate.map_or_else(|| vec![base], |c| c.variants(&current));
-        let new: Vec<HeadSettings> = variants
-            .iter()
-            .filter(|v| !evaluated.iter().any(|(e, _)| e == *v))
-            .copied()
-            .collect();
-        let assessed = assess_candidates(task, x, params, &new)?;
-        evaluated.extend(new.into_iter().zip(assessed));
+        if let Some(Coordinate::C(_)) = coordinate {
+            // C in increasing order, stopping once two values in a row score below the best so
+            // far: the cross-validated score is close to unimodal in C, and large values of C
+            // are the slowest to fit (the dual problem converges slowly when the penalty is
+            // weak), so they are fitted only while the scores still rise.
+            let mut order = variants.clone();
+            order.sort_by(|a, b| a.c.partial_cmp(&b.c).unwrap_or(std::cmp::Ordering::Equal));
+            let (mut best, mut worse) = (f64::NEG_INFINITY, 0);
+            for v in order {
+                let score = match evaluated.iter().find(|(e, _)| *e == v) {
+                    Some((_, a)) => a.score,
+                    None => {
+                        let a =
+                            assess_candidates(task, x, params, std::slice::from_ref(&v))?.remove(0);
+                        let score = a.score;
+                        evaluated.push((v, a));
+                        score
+                    }
+                };
+                if score > best + 1e-12 {
+                    (best, worse) = (score, 0);
+                } else {
+                    worse += 1;
+                    if worse == 2 {
+                        break;
+                    }
+                }
+            }
+        } else {
+            let new: Vec<HeadSettings> = variants
+                .iter()
+                .filter(|v| !evaluated.iter().any(|(e, _)| e == *v))
+                .copied()
+                .collect();
+            let assessed = assess_candidates(task, x, params, &new)?;
+            evaluated.extend(new.into_iter().zip(assessed));
+        }
         let score = |s: &HeadSettings| {
             evaluated
                 .iter()
@@ -850,6 +893,9 @@ pub(crate) fn train_head(
             }
         }
         current = best;
+        if current != before {
+            last_change = step + 1;
+        }
     }
     let search = if evaluated.len() > 1 {
         evaluated
