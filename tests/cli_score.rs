@@ -107,6 +107,11 @@ fn jsonl_input_passes_fields_through() {
         Value::String("The Harbour Herald".into())
     );
     assert_eq!(first.role, "headline", "a record's own role is used");
+    assert_eq!(
+        first.extra["target"],
+        Value::String("the Portmere congestion charge".into()),
+        "the stance target is carried through"
+    );
     assert!(first.labels.is_empty(), "headlines are not labelled");
     let body = rows.iter().filter(|r| r.role == "body").count();
     assert_eq!(body, 72);

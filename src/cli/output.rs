@@ -31,6 +31,8 @@ pub enum Format {
 pub struct ParagraphRow<'a> {
     pub doc: &'a str,
     pub id: Option<&'a str>,
+    /// The record's stance target (JSONL input), carried through.
+    pub target: Option<&'a str>,
     /// Input fields to carry through (JSONL input), raw.
     pub fields: &'a [(Cow<'a, str>, &'a RawValue)],
     pub paragraph: usize,
@@ -195,6 +197,10 @@ impl<'h> RowFormatter<'h> {
         if let Some(id) = row.id {
             out.extend_from_slice(b",\"id\":");
             json_str(out, id);
+        }
+        if let Some(target) = row.target {
+            out.extend_from_slice(b",\"target\":");
+            json_str(out, target);
         }
         let _ = write!(
             out,

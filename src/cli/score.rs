@@ -372,6 +372,7 @@ impl Stage<'_> {
                 &ParagraphRow {
                     doc: p.doc,
                     id: p.id,
+                    target: p.target,
                     fields: p.fields,
                     paragraph: p.paragraph,
                     start: p.start,
