@@ -2,6 +2,7 @@
 //! technique.
 #![warn(missing_docs)]
 
+pub mod atomic_file;
 pub mod compare;
 pub mod corpus;
 pub mod error;

@@ -133,32 +133,6 @@ pub(crate) fn load_model(path: Option<&Path>) -> Result<Model> {
     }
 }
 
-/// Writes `bytes` to `path` atomically: to a temporary file in the same directory, flushed,
-/// then renamed over `path`, so a reader never sees a half-written file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing {}", path.display()));
-    }
-    Ok(())
-}
-
 /// Prints a message to stderr unless quiet.
 pub(crate) fn note(quiet: bool, msg: &str) {
     if !quiet {

@@ -20,6 +20,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use rhetor::atomic_file::AtomicFile;
 use rhetor::corpus::{Origin, ScoreRecord};
 use rhetor::error::CorpusError;
 use rhetor::model::{ExplainScratch, LabelEvidence, Model, ScoreScratch, TaskScores};
@@ -318,7 +319,9 @@ struct Buffers {
 
 /// One paragraph to score.
 struct Para<'t> {
-    doc: &'t Arc<str>,
+    doc: &'t str,
+    /// The document name already shared (plain-text input), for the rows of reports.
+    shared_doc: Option<&'t Arc<str>>,
     id: Option<&'t str>,
     fields: &'t [(std::borrow::Cow<'t, str>, &'t serde_json::value::RawValue)],
     paragraph: usize,
@@ -357,7 +360,7 @@ impl Stage<'_> {
         }
         match self.formatter.format() {
             Format::Table | Format::Html => out.rows.push(ScoredRow {
-                doc: p.doc.clone(),
+                doc: p.shared_doc.cloned().unwrap_or_else(|| Arc::from(p.doc)),
                 paragraph: p.paragraph,
                 start: p.start,
                 end: p.end,
@@ -403,6 +406,7 @@ impl Stage<'_> {
                     };
                     let p = Para {
                         doc,
+                        shared_doc: Some(doc),
                         id: None,
                         fields: &[],
                         paragraph: para.index,
@@ -432,17 +436,16 @@ impl Stage<'_> {
                             return out;
                         }
                     };
-                    let doc: Arc<str> = Arc::from(record.doc.as_ref());
-                    let paras: Vec<_> = paragraphs(&record.text).collect();
-                    let n = paras.len();
-                    for (i, p) in paras.into_iter().enumerate() {
+                    let mut paras = paragraphs(&record.text).peekable();
+                    while let Some(p) = paras.next() {
                         let role = match (given, auto) {
                             (Some(r), true) => r,
-                            (None, true) => paragraph_role(p.text, p.index, i + 1 < n),
+                            (None, true) => paragraph_role(p.text, p.index, paras.peek().is_some()),
                             (_, false) => Role::Body,
                         };
                         let para = Para {
-                            doc: &doc,
+                            doc: &record.doc,
+                            shared_doc: None,
                             id: Some(&record.id),
                             fields: &record.fields,
                             paragraph: p.index,
@@ -522,57 +525,39 @@ fn progress_bar(files: &[PathBuf], quiet: bool) -> Option<ProgressBar> {
     Some(bar)
 }
 
-/// Where the output goes: standard output, or a temporary file renamed over `-o FILE` when
+/// Where the output goes: standard output, or an [`AtomicFile`] renamed over `-o FILE` when
 /// the run ends (so a failed run never leaves a truncated FILE).
-struct Sink {
-    out: Box<dyn Write>,
-    /// (temporary path, final path) with `-o`.
-    file: Option<(PathBuf, PathBuf)>,
+enum Sink {
+    Stdout(std::io::BufWriter<super::Stdout>),
+    File(AtomicFile, PathBuf),
 }
 
 impl Sink {
     fn open(path: Option<&Path>) -> Result<Sink> {
-        let Some(path) = path else {
-            return Ok(Sink {
-                out: Box::new(std::io::BufWriter::with_capacity(1 << 16, super::stdout())),
-                file: None,
-            });
-        };
-        let name = path
-            .file_name()
-            .with_context(|| format!("{}: not a file name", path.display()))?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".tmp-{}", std::process::id()));
-        let tmp = path.with_file_name(tmp_name);
-        let f = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(Sink {
-            out: Box::new(std::io::BufWriter::with_capacity(1 << 16, f)),
-            file: Some((tmp, path.to_path_buf())),
+        Ok(match path {
+            None => Sink::Stdout(std::io::BufWriter::with_capacity(1 << 16, super::stdout())),
+            Some(p) => Sink::File(
+                AtomicFile::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+                p.to_path_buf(),
+            ),
         })
     }
 
-    /// Flushes and, with `-o`, moves the file into place.
-    fn commit(mut self) -> Result<()> {
-        let flushed = self.out.flush();
-        drop(self.out);
-        if let Some((tmp, path)) = self.file.take() {
-            if let Err(e) = flushed {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(anyhow::Error::from(e).context(format!("writing {}", path.display())));
-            }
-            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-            return Ok(());
+    fn out(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Stdout(w) => w,
+            Sink::File(f, _) => f,
         }
-        Ok(flushed?)
     }
 
-    /// Removes the temporary file after a failure.
-    fn abandon(mut self) {
-        drop(std::mem::replace(&mut self.out, Box::new(std::io::sink())));
-        if let Some((tmp, _)) = self.file.take() {
-            let _ = std::fs::remove_file(tmp);
+    /// Flushes and, with `-o`, moves the file into place. Dropped instead, a file sink
+    /// removes its temporary file.
+    fn commit(self) -> Result<()> {
+        match self {
+            Sink::Stdout(mut w) => Ok(w.flush()?),
+            Sink::File(f, path) => f
+                .commit()
+                .with_context(|| format!("writing {}", path.display())),
         }
     }
 }
@@ -670,23 +655,15 @@ pub fn run(a: Args) -> Result<Outcome> {
         Format::Html => Writer::Html(Grouper::new(HtmlReport::new(model.heads()), schema)),
         Format::Csv | Format::Jsonl => Writer::Lines,
     };
-    let result = score_all(&a, &stage, &mut reader, &mut writer, &mut *sink.out);
-    match result {
-        Ok(outcome) => {
-            sink.commit()?;
-            Ok(outcome)
-        }
-        Err(e) => {
-            // What was written stays on standard output (whole lines); a file is not left
-            // behind half-written.
-            if sink.file.is_some() {
-                sink.abandon();
-            } else {
-                let _ = sink.out.flush();
-            }
-            Err(e)
-        }
+    let outcome = score_all(&a, &stage, &mut reader, &mut writer, sink.out());
+    if outcome.is_err() {
+        // What was written stays on standard output (whole lines); a file is not left
+        // behind half-written (dropping its sink removes it).
+        let _ = sink.out().flush();
+        return outcome;
     }
+    sink.commit()?;
+    outcome
 }
 
 fn score_all(

@@ -709,10 +709,11 @@ impl std::str::FromStr for LabelMap {
 pub fn drop_non_body(records: &mut Vec<Record>) -> usize {
     let before = records.len();
     records.retain(|r| {
-        !matches!(
-            r.extra.get("role").and_then(Value::as_str),
-            Some("headline" | "byline" | "boilerplate")
-        )
+        r.extra
+            .get("role")
+            .and_then(Value::as_str)
+            .and_then(crate::text::Role::parse)
+            .is_none_or(crate::text::Role::is_body)
     });
     before - records.len()
 }

@@ -15,9 +15,7 @@
 //! partial one. Loading checks the magic, the version, the length and the checksum before
 //! decoding, and then the consistency of what was decoded; each failure names the file.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use super::{Model, ModelData};
 use crate::error::ModelFileError;
@@ -94,71 +92,12 @@ impl ModelData {
         Ok(data)
     }
 
-    /// Writes the model file atomically (temporary file, flush, rename).
-    ///
-    /// The temporary file sits beside the destination (a rename does not cross file systems)
-    /// and is removed when anything fails, so a failed save leaves no file behind and the old
-    /// model, if any, untouched. A symbolic link is followed, so the file it points to is
-    /// replaced and the link kept, and a replaced file's permissions are kept. A destination
-    /// that exists but is not a regular file (a device such as `/dev/full`, a directory) is
-    /// refused rather than replaced.
+    /// Writes the model file atomically (see [`crate::atomic_file::AtomicFile`]: a failed
+    /// save leaves no file behind and the old model, if any, untouched; a symbolic link is
+    /// followed; a replaced file's permissions are kept; a destination that is not a regular
+    /// file is refused).
     pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
-        let (target, permissions) = match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => (
-                std::fs::canonicalize(path).map_err(|e| io_error(path, e))?,
-                Some(m.permissions()),
-            ),
-            Ok(_) => {
-                return Err(io_error(
-                    path,
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
-                        "exists and is not a regular file; refusing to replace it",
-                    ),
-                ))
-            }
-            Err(_) => (path.to_path_buf(), None),
-        };
-        let bytes = self.to_bytes();
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into());
-        // Unique per process and per save, so that concurrent saves never share a file.
-        static SAVES: AtomicU64 = AtomicU64::new(0);
-        let tmp = dir.join(format!(
-            ".{name}.tmp-{}-{}",
-            std::process::id(),
-            SAVES.fetch_add(1, Ordering::Relaxed)
-        ));
-        let result = (|| {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)?;
-            // The new file keeps the permissions of the one it replaces.
-            let written = permissions
-                .map_or(Ok(()), |p| f.set_permissions(p))
-                .and_then(|()| f.write_all(&bytes))
-                .and_then(|()| f.sync_all());
-            drop(f);
-            // Remove the partial file before reporting anything; only a temporary file that
-            // this call created is removed.
-            if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &target)) {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e);
-            }
-            // Make the rename itself durable; not every file system can sync a directory.
-            if let Ok(d) = std::fs::File::open(&dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        })();
-        result.map_err(|e| io_error(path, e))
+        crate::atomic_file::write_atomically(path, &self.to_bytes()).map_err(|e| io_error(path, e))
     }
 }
 

@@ -12,11 +12,11 @@ mod render;
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use rhetor::compare::{compare, Bucket, CompareParams};
 use rhetor::text::Language;
 
-use super::{load_model, set_threads, write_atomically, Outcome};
+use super::{load_model, set_threads, Outcome};
 use input::{Loaded, Options};
 use render::{Context, Format};
 
@@ -186,7 +186,8 @@ pub fn run(a: Args) -> Result<Outcome> {
     };
     let text = render::render(a.format, &report, &ctx);
     match &a.output {
-        Some(path) => write_atomically(path, text.as_bytes())?,
+        Some(path) => rhetor::atomic_file::write_atomically(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
