@@ -67,27 +67,50 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
 
 /// `p` rounded to four decimals, written as serde_json writes that f64 (`0.0`, `0.5`, `0.1234`).
 fn json_prob(out: &mut Vec<u8>, p: f32) {
-    let v = (f64::from(p) * 10_000.0).round().clamp(0.0, 10_000.0) as u32;
+    let v = prob_ten_thousandths(p);
     match v {
         0 => out.extend_from_slice(b"0.0"),
         10_000 => out.extend_from_slice(b"1.0"),
         _ => {
             let digits = [
+                b'0',
+                b'.',
                 b'0' + (v / 1000) as u8,
                 b'0' + (v / 100 % 10) as u8,
                 b'0' + (v / 10 % 10) as u8,
                 b'0' + (v % 10) as u8,
             ];
-            let len = 4 - digits.iter().rev().take_while(|&&d| d == b'0').count();
-            out.extend_from_slice(b"0.");
-            out.extend_from_slice(&digits[..len]);
+            let zeros = count_trailing_decimal_zeros(v);
+            out.extend_from_slice(&digits[..6 - zeros]);
         }
     }
 }
 
+/// How many of the four decimals of `v` / 10,000 are trailing zeros (`v` in 1..10,000).
+fn count_trailing_decimal_zeros(v: u32) -> usize {
+    if v.is_multiple_of(1000) {
+        3
+    } else if v.is_multiple_of(100) {
+        2
+    } else if v.is_multiple_of(10) {
+        1
+    } else {
+        0
+    }
+}
+
+/// `p` in ten-thousandths, rounded half away from zero and clamped to 0..=10,000 (NaN → 0).
+/// `p` × 10,000 is exact in f64 (24 + 14 significant bits), so adding one half and truncating
+/// rounds exactly as `f64::round` does, without the libm call.
+#[inline]
+fn prob_ten_thousandths(p: f32) -> u32 {
+    let x = (f64::from(p) * 10_000.0).clamp(0.0, 10_000.0);
+    (x + 0.5) as u32
+}
+
 /// `p` with exactly four decimals (`0.1230`), for CSV.
 fn fixed_prob(out: &mut Vec<u8>, p: f32) {
-    let v = (f64::from(p) * 10_000.0).round().clamp(0.0, 10_000.0) as u32;
+    let v = prob_ten_thousandths(p);
     let _ = write!(out, "{}.{:04}", v / 10_000, v % 10_000);
 }
 
@@ -107,6 +130,8 @@ struct HeadNames {
     key: Vec<u8>,
     /// `"label"` per label.
     labels: Vec<Vec<u8>>,
+    /// `"label":` for the first label, `,"label":` for the others (the keys of `scores`).
+    score_keys: Vec<Vec<u8>>,
 }
 
 /// Formats rows; `Sync`, shared by the threads that score.
@@ -134,8 +159,17 @@ impl<'h> RowFormatter<'h> {
                         json_str(&mut v, l);
                         v
                     })
+                    .collect::<Vec<Vec<u8>>>();
+                let score_keys = labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| [&b","[..usize::from(i > 0)], l, b":"].concat())
                     .collect();
-                HeadNames { key, labels }
+                HeadNames {
+                    key,
+                    labels,
+                    score_keys,
+                }
             })
             .collect();
         RowFormatter {
@@ -242,12 +276,8 @@ impl<'h> RowFormatter<'h> {
             }
             out.extend_from_slice(&names.key);
             out.push(b'{');
-            for (i, (label, &p)) in names.labels.iter().zip(&s.probs).enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(label);
-                out.push(b':');
+            for (key, &p) in names.score_keys.iter().zip(&s.probs) {
+                out.extend_from_slice(key);
                 json_prob(out, p);
             }
             out.push(b'}');
@@ -407,6 +437,25 @@ mod tests {
                 format!("{rounded:.4}"),
                 "{p}"
             );
+        }
+    }
+
+    #[test]
+    fn rounding_to_ten_thousandths_matches_f64_round() {
+        // Every half-way point k / 20,000 with its f32 neighbours (where rounding could differ),
+        // plus a sweep of a million evenly spaced values, NaN and out-of-range values.
+        let mut values = vec![f32::NAN, -0.5, -0.0, 1.5, f32::INFINITY, f32::MIN_POSITIVE];
+        for k in 0..=20_000u32 {
+            let p = k as f32 / 20_000.0;
+            values.extend([p, f32::from_bits(p.to_bits() + 1)]);
+            if k > 0 {
+                values.push(f32::from_bits(p.to_bits() - 1));
+            }
+        }
+        values.extend((0..1_000_000).map(|i| i as f32 / 1_000_000.0));
+        for p in values {
+            let want = (f64::from(p) * 10_000.0).round().clamp(0.0, 10_000.0) as u32;
+            assert_eq!(prob_ten_thousandths(p), want, "{p:e}");
         }
     }
 

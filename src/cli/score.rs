@@ -389,8 +389,14 @@ impl Stage<'_> {
         }
     }
 
-    fn chunk(&self, items: &[Item], lines: &[u8], buf: &mut Buffers) -> ChunkOut {
-        let mut out = ChunkOut::default();
+    /// Scores `items`, writing their lines into `bytes` (cleared first: a buffer of an earlier
+    /// batch, reused so that its memory is not allocated and faulted in again).
+    fn chunk(&self, items: &[Item], lines: &[u8], bytes: Vec<u8>, buf: &mut Buffers) -> ChunkOut {
+        let mut out = ChunkOut {
+            bytes,
+            ..ChunkOut::default()
+        };
+        out.bytes.clear();
         let auto = self.roles == Roles::Auto;
         for item in items {
             match item {
@@ -683,6 +689,8 @@ fn score_all(
     let mut total = 0usize;
     let mut skipped: Vec<CorpusError> = Vec::new();
     let mut batch = Batch::default();
+    // One output buffer per chunk of a batch, handed back after writing.
+    let mut spare: Vec<Vec<u8>> = Vec::new();
     let finish_bar = || {
         if let Some(b) = &bar {
             b.finish_and_clear();
@@ -694,17 +702,23 @@ fn score_all(
             break;
         }
         let lines = &batch.lines;
+        spare.resize_with(batch.items.len().div_ceil(CHUNK), Vec::new);
         let chunks: Vec<ChunkOut> = batch
             .items
             .par_chunks(CHUNK)
-            .map(|items| SCRATCH.with(|s| stage.chunk(items, lines, &mut s.borrow_mut())))
+            .zip(spare.par_iter_mut())
+            .map(|(items, bytes)| {
+                let bytes = std::mem::take(bytes);
+                SCRATCH.with(|s| stage.chunk(items, lines, bytes, &mut s.borrow_mut()))
+            })
             .collect();
         let mut failure = None;
         // Each write is whole lines; the run only stops between batches (or on a second
         // interrupt), so the output always ends on a whole line.
-        for chunk in chunks {
+        for (chunk, spare) in chunks.into_iter().zip(spare.iter_mut()) {
             total += chunk.paragraphs;
             out.write_all(&chunk.bytes)?;
+            *spare = chunk.bytes;
             writer.rows(out, chunk.rows)?;
             if a.skip_bad {
                 skipped.extend(chunk.bad);

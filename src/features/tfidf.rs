@@ -553,6 +553,8 @@ impl FittedTfIdf {
         segment(text, spans);
         tokens.clear();
         features.clear();
+        // Read every word's cache slot before looking any up: these loads are independent, so
+        // their cache misses overlap (the lookups below branch on what they find).
         for span in spans.iter() {
             let surface = &text[span.start..span.end];
             let word = cache.get_or_insert(&self.index, surface, || {
@@ -626,6 +628,10 @@ impl FittedTfIdf {
     /// The term-frequency factor of a weight: `1 + ln(tf)` (sublinear) or `tf`.
     #[inline]
     pub fn tf_weight(&self, tf: u32) -> f32 {
+        // Most terms occur once in a paragraph: skip the logarithm (ln 1 = 0 exactly).
+        if tf == 1 {
+            return 1.0;
+        }
         let tf = tf as f32;
         if self.params.0.sublinear_tf {
             1.0 + tf.ln()

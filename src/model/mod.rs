@@ -548,9 +548,15 @@ impl Model {
                             .map(|(&z, c)| c.apply(z)),
                     );
                     apply_link(s.link, &mut scores.probs);
-                    let decision = |i: usize| scores.probs[i].ln() + head.offsets[i];
-                    let best = (0..n).fold(0, |b, i| if decision(i) > decision(b) { i } else { b });
-                    scores.predicted.push(best);
+                    // The label with the highest ln p + offset (the first of equals).
+                    let mut best = (0, f32::NEG_INFINITY);
+                    for (i, (p, offset)) in scores.probs.iter().zip(&head.offsets).enumerate() {
+                        let d = p.ln() + offset;
+                        if i == 0 || d > best.1 {
+                            best = (i, d);
+                        }
+                    }
+                    scores.predicted.push(best.0);
                 }
                 HeadBody::Multi { thresholds, .. } => {
                     scores.probs.extend(

@@ -225,6 +225,29 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split_whitespace()
 }
 
+/// `words(text).take(limit).count()`, without decoding characters while the text is ASCII
+/// (this runs on every paragraph scored).
+fn count_words_up_to(text: &str, limit: usize) -> usize {
+    let mut n = 0;
+    let mut in_word = false;
+    for &b in text.as_bytes() {
+        if !b.is_ascii() {
+            // Unicode spaces (no-break space, em space...) separate words too.
+            return words(text).take(limit).count();
+        }
+        // `char::is_whitespace` on ASCII: space and \t \n \x0B \x0C \r.
+        let space = b == b' ' || (b'\t'..=b'\r').contains(&b);
+        if !space && !in_word {
+            n += 1;
+            if n == limit {
+                return n;
+            }
+        }
+        in_word = !space;
+    }
+    n
+}
+
 fn one_line(text: &str) -> bool {
     !text.contains('\n')
 }
@@ -345,7 +368,7 @@ fn is_boilerplate(text: &str, lower: &str, n_words: usize) -> bool {
 /// );
 /// ```
 pub fn paragraph_role(text: &str, index: usize, more_follow: bool) -> Role {
-    let n_words = words(text).take(HEADLINE_MAX_WORDS + 1).count();
+    let n_words = count_words_up_to(text, HEADLINE_MAX_WORDS + 1);
     // Only short paragraphs can be anything but body text: decide that before lowercasing.
     if n_words > HEADLINE_MAX_WORDS || n_words == 0 {
         return Role::Body;
@@ -377,6 +400,30 @@ pub fn paragraph_roles<'a>(paragraphs: impl IntoIterator<Item = &'a str>) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_counts_agree_with_split_whitespace() {
+        let texts = [
+            "",
+            "   ",
+            "one",
+            " two  words ",
+            "tab\tand\nnewline\x0bvertical\x0cfeed\rreturn",
+            "no\u{a0}break space",
+            "em\u{2003}space and café",
+            "ASCII first, then é",
+            "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h",
+        ];
+        for text in texts {
+            for limit in [1, 3, HEADLINE_MAX_WORDS + 1] {
+                assert_eq!(
+                    count_words_up_to(text, limit),
+                    words(text).take(limit).count(),
+                    "{text:?} limit {limit}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn roles_table() {
