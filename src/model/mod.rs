@@ -158,10 +158,11 @@ struct HeadSlots {
 /// All heads' weights, inverted, with each feature's IDF: one contiguous record per feature,
 /// so that scoring a paragraph touches one place per feature.
 ///
-/// A record is `[idf, n_runs, (first_slot, mask, weights...) × n_runs]` in `u32` words (floats
-/// as bits). A run covers a group of up to 32 consecutive output slots (a multi-label head's
-/// binary models, or one single-label model): `mask` has a bit per slot whose model uses the
-/// feature, followed by those weights, packed. Feature ids are numbered by decreasing document
+/// A record is `[idf, n_blocks, (first_slot, mask_lo, mask_hi, weights...) × n_blocks]` in
+/// `u32` words (floats as bits). A block covers 64 consecutive output slots (every output of
+/// every head, in head order: a model with up to 64 outputs in all needs one block per
+/// feature): its 64-bit mask has a bit per slot whose model uses the feature, followed by those
+/// weights, packed. Feature ids are numbered by decreasing document
 /// frequency (see the TF-IDF stage), so the records of common words sit together and stay in
 /// cache. Because `logits = b + (Σ w·x) / ‖x‖`, weighting, the dot products of every head and
 /// the L2 normalisation are one pass over the paragraph's features.
@@ -219,62 +220,38 @@ impl ScoringIndex {
             .iter()
             .flat_map(|(_, ms)| ms.iter().flat_map(|m| m.intercepts.iter().copied()))
             .collect();
-        // Split each group into chunks of at most 32 slots (one mask bit per slot).
-        struct Chunk<'m> {
-            first: usize,
-            /// (model, its output, the output's bit in the chunk).
-            members: Vec<(&'m SparseLinear, usize, usize)>,
-        }
-        let mut chunks: Vec<Chunk> = Vec::new();
+        // Per feature: (output slot, weight) for every model output that uses it.
+        let mut per_feature: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n_features];
         for (first, models) in &groups {
-            let mut slot = *first;
-            let mut chunk = Chunk {
-                first: slot,
-                members: Vec::new(),
-            };
+            let mut slot = *first as u32;
             for m in models {
-                for o in 0..m.n_outputs() {
-                    if slot - chunk.first == 32 {
-                        let next = Chunk {
-                            first: slot,
-                            members: Vec::new(),
-                        };
-                        chunks.push(std::mem::replace(&mut chunk, next));
-                    }
-                    chunk.members.push((m, o, slot - chunk.first));
-                    slot += 1;
-                }
-            }
-            chunks.push(chunk);
-        }
-        // Per feature, per chunk: the mask of slots present and their weights.
-        let mut per_feature: Vec<Vec<(u32, u32, Vec<f32>)>> = vec![Vec::new(); n_features];
-        for Chunk { first, members } in &chunks {
-            let mut at: HashMap<u32, usize> = HashMap::new();
-            for &(m, o, bit) in members {
                 let n_out = m.n_outputs();
-                for (i, &f) in m.features.iter().enumerate() {
-                    let runs = &mut per_feature[f as usize];
-                    let k = *at.entry(f).or_insert_with(|| {
-                        runs.push((*first as u32, 0, Vec::new()));
-                        runs.len() - 1
-                    });
-                    let run = &mut runs[k];
-                    run.1 |= 1 << bit;
-                    run.2.push(m.weights[i * n_out + o]);
+                for o in 0..n_out {
+                    for (i, &f) in m.features.iter().enumerate() {
+                        per_feature[f as usize].push((slot, m.weights[i * n_out + o]));
+                    }
+                    slot += 1;
                 }
             }
         }
         let mut offsets = Vec::with_capacity(n_features + 1);
         let mut records = Vec::new();
-        for (f, runs) in per_feature.into_iter().enumerate() {
+        for (f, mut entries) in per_feature.into_iter().enumerate() {
+            entries.sort_by_key(|&(slot, _)| slot);
             offsets.push(records.len() as u32);
             records.push(tfidf.idf(f as u32).to_bits());
-            records.push(runs.len() as u32);
-            for (first, mask, w) in runs {
-                records.push(first);
-                records.push(mask);
-                records.extend(w.iter().map(|v| v.to_bits()));
+            let n_blocks_at = records.len();
+            records.push(0);
+            let mut rest = &entries[..];
+            while let Some(&(slot, _)) = rest.first() {
+                let block = slot / 64;
+                let len = rest.iter().take_while(|(s, _)| s / 64 == block).count();
+                let (these, next) = rest.split_at(len);
+                let mask = these.iter().fold(0u64, |m, &(s, _)| m | 1 << (s % 64));
+                records.extend([block * 64, mask as u32, (mask >> 32) as u32]);
+                records.extend(these.iter().map(|(_, w)| w.to_bits()));
+                records[n_blocks_at] += 1;
+                rest = next;
             }
         }
         ScoringIndex {
@@ -291,12 +268,12 @@ impl ScoringIndex {
         let rec = &self.records[self.offsets[f as usize] as usize..];
         let idf = f32::from_bits(rec[0]);
         let x = x_of_idf(idf);
-        let n_runs = rec[1] as usize;
+        let n_blocks = rec[1] as usize;
         let mut k = 2;
-        for _ in 0..n_runs {
+        for _ in 0..n_blocks {
             let first = rec[k] as usize;
-            let mut mask = rec[k + 1];
-            k += 2;
+            let mut mask = u64::from(rec[k + 1]) | u64::from(rec[k + 2]) << 32;
+            k += 3;
             while mask != 0 {
                 acc[first + mask.trailing_zeros() as usize] += f32::from_bits(rec[k]) * x;
                 k += 1;
@@ -596,7 +573,24 @@ mod tests {
     /// `SparseLinear::logits`), for multi-label heads, softmax heads and per-target models.
     #[test]
     fn scoring_index_equals_each_model() {
+        // 70 binary models first, so that the other heads' slots straddle two 64-slot blocks.
+        let wide: Vec<SparseLinear> = (0..70u32)
+            .map(|i| {
+                let features = (0..6).filter(|f| (i + f) % 3 != 0).collect();
+                linear(features, 1, Link::Sigmoid, i as f32 * 0.01)
+            })
+            .collect();
         let heads = vec![
+            Head {
+                task: "wide".into(),
+                labels: (0..70).map(|i| format!("w{i}")).collect(),
+                body: HeadBody::Multi {
+                    models: wide,
+                    thresholds: vec![0.5; 70],
+                },
+                calibration: vec![Platt::IDENTITY; 70],
+                offsets: Vec::new(),
+            },
             Head {
                 task: "m".into(),
                 labels: vec!["a".into(), "b".into(), "c".into()],
@@ -647,20 +641,18 @@ mod tests {
         index.logits(&row, &mut all);
         let mut expected = Vec::new();
         let mut one = Vec::new();
-        let models: Vec<&SparseLinear> = match (&heads[0].body, &heads[1].body) {
-            (
-                HeadBody::Multi { models, .. },
+        let models: Vec<&SparseLinear> = heads
+            .iter()
+            .flat_map(|h| match &h.body {
+                HeadBody::Multi { models, .. } => models.iter().collect::<Vec<_>>(),
                 HeadBody::Single {
                     general,
                     per_target,
-                },
-            ) => models
-                .iter()
-                .chain([general])
-                .chain(per_target.iter().map(|(_, m)| m))
-                .collect(),
-            _ => unreachable!(),
-        };
+                } => std::iter::once(general)
+                    .chain(per_target.iter().map(|(_, m)| m))
+                    .collect(),
+            })
+            .collect();
         for m in models {
             m.logits(&row.indices, &row.values, &mut one);
             expected.extend_from_slice(&one);
