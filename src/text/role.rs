@@ -225,18 +225,28 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split_whitespace()
 }
 
-/// `words(text).take(limit).count()`, without decoding characters while the text is ASCII
-/// (this runs on every paragraph scored).
+/// `words(text).take(limit).count()`, decoding only the non-ASCII characters (this runs on
+/// every paragraph scored).
 fn count_words_up_to(text: &str, limit: usize) -> usize {
+    let bytes = text.as_bytes();
     let mut n = 0;
     let mut in_word = false;
-    for &b in text.as_bytes() {
-        if !b.is_ascii() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let space = if b.is_ascii() {
+            i += 1;
+            // `char::is_whitespace` on ASCII: space and \t \n \x0B \x0C \r.
+            b == b' ' || (b'\t'..=b'\r').contains(&b)
+        } else {
+            // `i` is at a character boundary: it only ever moves by whole characters.
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
             // Unicode spaces (no-break space, em space...) separate words too.
-            return words(text).take(limit).count();
-        }
-        // `char::is_whitespace` on ASCII: space and \t \n \x0B \x0C \r.
-        let space = b == b' ' || (b'\t'..=b'\r').contains(&b);
+            c.is_whitespace()
+        };
         if !space && !in_word {
             n += 1;
             if n == limit {
