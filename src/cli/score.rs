@@ -696,22 +696,27 @@ fn score_all(
             b.finish_and_clear();
         }
     };
-    loop {
-        reader.next_batch(&mut batch)?;
-        if batch.items.is_empty() {
-            break;
-        }
+    // The next batch is read while this one is scored (on a pool thread of its own when there
+    // are two or more); with one thread the two steps simply take turns.
+    let mut ahead = Batch::default();
+    reader.next_batch(&mut batch)?;
+    while !batch.items.is_empty() {
         let lines = &batch.lines;
         spare.resize_with(batch.items.len().div_ceil(CHUNK), Vec::new);
-        let chunks: Vec<ChunkOut> = batch
-            .items
-            .par_chunks(CHUNK)
-            .zip(spare.par_iter_mut())
-            .map(|(items, bytes)| {
-                let bytes = std::mem::take(bytes);
-                SCRATCH.with(|s| stage.chunk(items, lines, bytes, &mut s.borrow_mut()))
-            })
-            .collect();
+        let (chunks, read_ahead) = rayon::join(
+            || -> Vec<ChunkOut> {
+                batch
+                    .items
+                    .par_chunks(CHUNK)
+                    .zip(spare.par_iter_mut())
+                    .map(|(items, bytes)| {
+                        let bytes = std::mem::take(bytes);
+                        SCRATCH.with(|s| stage.chunk(items, lines, bytes, &mut s.borrow_mut()))
+                    })
+                    .collect()
+            },
+            || reader.next_batch(&mut ahead),
+        );
         let mut failure = None;
         // Each write is whole lines; the run only stops between batches (or on a second
         // interrupt), so the output always ends on a whole line.
@@ -745,6 +750,9 @@ fn score_all(
             );
             return Ok(Outcome::Interrupted);
         }
+        // A read error surfaces once everything before it is written.
+        read_ahead?;
+        std::mem::swap(&mut batch, &mut ahead);
     }
     writer.finish(out)?;
     finish_bar();
