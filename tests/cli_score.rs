@@ -122,6 +122,35 @@ fn jsonl_input_passes_fields_through() {
 }
 
 #[test]
+fn records_without_text_are_reported() {
+    let dir = Dir::new();
+    let input = dir.write(
+        "in.jsonl",
+        "{\"id\": \"a\", \"text\": \"The council voted.\"}\n\
+         {\"id\": \"b\", \"text\": \"\"}\n\
+         {\"id\": \"c\", \"text\": \"  \\n\\n \"}\n\
+         {\"id\": \"d\", \"text\": \"Fares rose.\"}\n",
+    );
+    let out = score(&[
+        "--input",
+        "jsonl",
+        "--format",
+        "jsonl",
+        input.to_str().unwrap(),
+    ]);
+    let ids: Vec<Option<String>> = rows(&out).into_iter().map(|r| r.id).collect();
+    assert_eq!(ids, [Some("a".to_string()), Some("d".to_string())]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "2 record(s) with no text (first at {}:2) have no output line",
+            input.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn table_and_csv_formats() {
     let article = corpus(ARTICLE);
     let table = stdout(&score(&[article.to_str().unwrap()]));

@@ -298,6 +298,9 @@ struct ChunkOut {
     paragraphs: usize,
     /// Malformed lines (all of them with `--skip-bad`; otherwise the first, which ends the chunk).
     bad: Vec<CorpusError>,
+    /// Records whose text has no paragraph (empty or blank): how many, and the first.
+    empty: usize,
+    first_empty: Option<Origin>,
 }
 
 struct Stage<'a> {
@@ -443,6 +446,10 @@ impl Stage<'_> {
                         }
                     };
                     let mut paras = paragraphs(&record.text).peekable();
+                    if paras.peek().is_none() {
+                        out.empty += 1;
+                        out.first_empty.get_or_insert_with(|| origin.clone());
+                    }
                     while let Some(p) = paras.next() {
                         let role = match (given, auto) {
                             (Some(r), true) => r,
@@ -688,6 +695,7 @@ fn score_all(
     }
     let mut total = 0usize;
     let mut skipped: Vec<CorpusError> = Vec::new();
+    let mut empty = (0usize, None::<Origin>);
     let mut batch = Batch::default();
     // One output buffer per chunk of a batch, handed back after writing.
     let mut spare: Vec<Vec<u8>> = Vec::new();
@@ -722,6 +730,10 @@ fn score_all(
         // interrupt), so the output always ends on a whole line.
         for (chunk, spare) in chunks.into_iter().zip(spare.iter_mut()) {
             total += chunk.paragraphs;
+            empty.0 += chunk.empty;
+            if empty.1.is_none() {
+                empty.1 = chunk.first_empty;
+            }
             out.write_all(&chunk.bytes)?;
             *spare = chunk.bytes;
             writer.rows(out, chunk.rows)?;
@@ -757,5 +769,11 @@ fn score_all(
     writer.finish(out)?;
     finish_bar();
     super::report_skipped(&skipped);
+    if let (n, Some(first)) = empty {
+        eprintln!(
+            "rhetor: {n} record(s) with no text (first at {first}) have no output line: there is \
+             no paragraph to score"
+        );
+    }
     Ok(Outcome::Success)
 }
