@@ -122,11 +122,11 @@ fn jsonl_input_passes_fields_through() {
 }
 
 #[test]
-fn records_without_text_are_reported() {
+fn records_without_text_and_replaced_fields_are_reported() {
     let dir = Dir::new();
     let input = dir.write(
         "in.jsonl",
-        "{\"id\": \"a\", \"text\": \"The council voted.\"}\n\
+        "{\"id\": \"a\", \"text\": \"The council voted.\", \"start\": 3, \"labels\": {}}\n\
          {\"id\": \"b\", \"text\": \"\"}\n\
          {\"id\": \"c\", \"text\": \"  \\n\\n \"}\n\
          {\"id\": \"d\", \"text\": \"Fares rose.\"}\n",
@@ -144,6 +144,14 @@ fn records_without_text_are_reported() {
     assert!(
         err.contains(&format!(
             "2 record(s) with no text (first at {}:2) have no output line",
+            input.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "input field(s) labels, start not carried through: the output has its own field of \
+             that name (first at {}:1)",
             input.display()
         )),
         "{err}"

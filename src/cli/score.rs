@@ -28,7 +28,7 @@ use rhetor::summary::{word_count, Schema};
 use rhetor::text::{paragraph_role, paragraphs, OwnedParagraph, ParagraphReader, Role};
 
 use super::html_report::HtmlReport;
-use super::output::{Format, ParagraphRow, RowFormatter};
+use super::output::{Format, ParagraphRow, RowFormatter, OWN_KEYS};
 use super::report::{Grouper, ScoredRow};
 use super::table::TableReport;
 use super::{load_model, set_threads, Outcome};
@@ -301,6 +301,37 @@ struct ChunkOut {
     /// Records whose text has no paragraph (empty or blank): how many, and the first.
     empty: usize,
     first_empty: Option<Origin>,
+    /// Input fields not carried through because rhetor writes a field of that name, and where
+    /// the first was.
+    shadowed: Shadowed,
+}
+
+/// Input fields that rhetor's own output fields replace.
+#[derive(Default)]
+struct Shadowed {
+    names: std::collections::BTreeSet<String>,
+    first: Option<Origin>,
+}
+
+impl Shadowed {
+    fn note(&mut self, record: &ScoreRecord, origin: &Origin) {
+        for (key, _) in &record.fields {
+            // A record's `role` is honoured, not replaced.
+            if key != "role" && OWN_KEYS.contains(&key.as_ref()) {
+                if !self.names.contains(key.as_ref()) {
+                    self.names.insert(key.to_string());
+                }
+                self.first.get_or_insert_with(|| origin.clone());
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Shadowed) {
+        self.names.extend(other.names);
+        if self.first.is_none() {
+            self.first = other.first;
+        }
+    }
 }
 
 struct Stage<'a> {
@@ -445,6 +476,7 @@ impl Stage<'_> {
                             return out;
                         }
                     };
+                    out.shadowed.note(&record, origin);
                     let mut paras = paragraphs(&record.text).peekable();
                     if paras.peek().is_none() {
                         out.empty += 1;
@@ -696,6 +728,7 @@ fn score_all(
     let mut total = 0usize;
     let mut skipped: Vec<CorpusError> = Vec::new();
     let mut empty = (0usize, None::<Origin>);
+    let mut shadowed = Shadowed::default();
     let mut batch = Batch::default();
     // One output buffer per chunk of a batch, handed back after writing.
     let mut spare: Vec<Vec<u8>> = Vec::new();
@@ -734,6 +767,7 @@ fn score_all(
             if empty.1.is_none() {
                 empty.1 = chunk.first_empty;
             }
+            shadowed.merge(chunk.shadowed);
             out.write_all(&chunk.bytes)?;
             *spare = chunk.bytes;
             writer.rows(out, chunk.rows)?;
@@ -769,6 +803,14 @@ fn score_all(
     writer.finish(out)?;
     finish_bar();
     super::report_skipped(&skipped);
+    if let Some(first) = &shadowed.first {
+        let names: Vec<&str> = shadowed.names.iter().map(String::as_str).collect();
+        eprintln!(
+            "rhetor: input field(s) {} not carried through: the output has its own field of that \
+             name (first at {first})",
+            names.join(", ")
+        );
+    }
     if let (n, Some(first)) = empty {
         eprintln!(
             "rhetor: {n} record(s) with no text (first at {first}) have no output line: there is \

@@ -319,7 +319,7 @@ pub struct ScoreRecord<'a> {
     pub text: Cow<'a, str>,
     /// Stance target, if any.
     pub target: Option<Cow<'a, str>>,
-    /// Every other field but `labels`, as (key, raw JSON), in input order.
+    /// Every other field, as (key, raw JSON), in input order.
     pub fields: Vec<(Cow<'a, str>, &'a serde_json::value::RawValue)>,
 }
 
@@ -448,7 +448,6 @@ impl<'a> ScoreRecord<'a> {
                     }
                 }
                 "target" => target = string("target", raw)?,
-                "labels" => {}
                 _ => fields.push((key, raw)),
             }
         }
@@ -881,8 +880,12 @@ mod tests {
             .collect();
         assert_eq!(
             fields,
-            [("z", "1.50"), ("a", r#"{"b": [1, "2"]}"#)],
-            "raw, in input order, labels dropped"
+            [
+                ("z", "1.50"),
+                ("labels", r#"{"s": "x"}"#),
+                ("a", r#"{"b": [1, "2"]}"#)
+            ],
+            "raw, in input order"
         );
 
         // Errors read like Record::parse's.
@@ -950,7 +953,8 @@ mod tests {
                     obj.insert(k.into(), Value::String(v.clone()));
                 }
             }
-            obj.insert("labels".into(), serde_json::to_value(&labels).unwrap());
+            let labels_json = serde_json::to_value(&labels).unwrap();
+            obj.insert("labels".into(), labels_json.clone());
             let extra: Map<String, Value> = extra
                 .into_iter()
                 .filter(|(k, _)| !["id", "doc", "text", "target", "labels"].contains(&k.as_str()))
@@ -992,8 +996,12 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), serde_json::from_str(v.get()).unwrap()))
                 .collect();
+            // Gold labels are a field like any other here (the output writes its own `labels`).
+            let (label_fields, fields): (Vec<_>, Vec<_>) =
+                fields.into_iter().partition(|(k, _)| k == "labels");
             let want_fields: Vec<(String, Value)> = extra.into_iter().collect();
             proptest::prop_assert_eq!(fields, want_fields);
+            proptest::prop_assert_eq!(label_fields, vec![("labels".to_string(), labels_json)]);
         }
 
         /// Any bytes: reading never panics and accounts for every line that is not blank.
