@@ -425,6 +425,9 @@ pub fn run(a: Args) -> Result<Outcome> {
                 }
             }
         }
+        for note in &report.notes {
+            eprintln!("  {note}");
+        }
         for (stage, secs) in &report.timings {
             eprintln!("  time {stage:<30} {secs:>8.2} s");
         }
