@@ -714,7 +714,10 @@ def render(res: dict) -> str:
       "increasing order until its score falls twice in a row) in which a setting leaves its current value "
       "only for one better by more than the standard error of the paired per-fold differences (so the chosen setting is not always the top-scoring "
       "candidate listed in the appendix). Multi-label heads get per-label thresholds and binary heads a "
-      "decision threshold from the same cross-validation. SemEval-2016 stance uses "
+      "decision threshold from the same cross-validation. A binary head over the same records as a multi-label "
+      "head (`persuasion`, `propaganda`) is stacked on that head's out-of-fold label logits when nested "
+      "cross-validation finds the stacker clearly better, and the stacked model is folded into one linear model "
+      "(the appendix's summaries say which were). SemEval-2016 stance uses "
       f"`--task {STANCE_TASK} --select-metric {STANCE_SELECT_METRIC}`. The choices are in the appendix.")
     p("")
     p("Each scikit-learn reference as run (all share the vectorizer above; the tuned setting is the one chosen "

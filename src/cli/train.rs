@@ -398,8 +398,18 @@ pub fn run(a: Args) -> Result<Outcome> {
                 rhetor::corpus::TaskKind::Single => ("single-label", params.select_metric.name()),
                 rhetor::corpus::TaskKind::Multi => ("multi-label", "micro-F1"),
             };
+            // A stacked head says so (its score is the stacker's).
+            let stacked = report
+                .notes
+                .iter()
+                .find_map(|n| {
+                    n.strip_prefix(&format!("{} stacked on the label logits of ", head.task))
+                })
+                .and_then(|rest| rest.split(':').next())
+                .map(|m| format!(" stacked on {m}"))
+                .unwrap_or_default();
             eprintln!(
-                "  {:<24} {kind}, {} labels, {} records: {}, cross-validated {measure} {:.4}",
+                "  {:<24} {kind}, {} labels, {} records: {}{stacked}, cross-validated {measure} {:.4}",
                 head.task,
                 head.labels.len(),
                 hm.n_train,
@@ -424,6 +434,9 @@ pub fn run(a: Args) -> Result<Outcome> {
                     eprintln!("      {label:<40} threshold {:.3}{f1}", thresholds[l]);
                 }
             }
+        }
+        for note in &report.notes {
+            eprintln!("  {note}");
         }
         for (stage, secs) in &report.timings {
             eprintln!("  time {stage:<30} {secs:>8.2} s");

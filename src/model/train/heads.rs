@@ -442,14 +442,33 @@ pub(crate) struct Assessment {
     pub score: f64,
     /// The same measure on each fold's rows alone (for the one-standard-error rule).
     pub fold_scores: Vec<f64>,
-    calibration: Vec<Platt>,
+    pub calibration: Vec<Platt>,
     /// Single-label: decision offsets on the calibrated log-probabilities.
-    offsets: Vec<f32>,
+    pub offsets: Vec<f32>,
     /// Multi-label: thresholds on calibrated probabilities, and each label's F1 at them.
     thresholds: Vec<f32>,
     threshold_f1: Vec<f32>,
     /// The average of the fold models.
     averaged: Option<HeadBody>,
+    /// The out-of-fold logits assessed, `[output][row]` (empty until set).
+    pub oof: Vec<Vec<f32>>,
+}
+
+#[cfg(test)]
+impl Assessment {
+    /// An assessment of nothing (tests).
+    pub(crate) fn empty() -> Self {
+        Assessment {
+            score: 0.0,
+            fold_scores: Vec::new(),
+            calibration: Vec::new(),
+            offsets: Vec::new(),
+            thresholds: Vec::new(),
+            threshold_f1: Vec::new(),
+            averaged: None,
+            oof: Vec::new(),
+        }
+    }
 }
 
 /// Calibrated out-of-fold probabilities of a multi-label head: per label, (p, is gold).
@@ -471,7 +490,7 @@ fn calibrated_pairs(
         .collect()
 }
 
-fn assess(
+pub(crate) fn assess(
     task: &TaskData,
     oof: &[Vec<f32>],
     metric: SelectMetric,
@@ -526,6 +545,7 @@ fn assess(
                 thresholds,
                 threshold_f1,
                 averaged: None,
+                oof: Vec::new(),
             }
         }
         TaskKind::Single => {
@@ -569,6 +589,7 @@ fn assess(
                 thresholds: Vec::new(),
                 threshold_f1: Vec::new(),
                 averaged: None,
+                oof: Vec::new(),
             }
         }
     }
@@ -701,6 +722,10 @@ pub(crate) struct HeadFit {
     pub cv_score: f64,
     /// Multi-label: each label's out-of-fold F1 at its threshold.
     pub threshold_f1: Vec<f32>,
+    /// Out-of-fold logits of the chosen settings, `[output][row]`, before calibration.
+    pub oof: Vec<Vec<f32>>,
+    /// The chosen settings' score on each fold's rows.
+    pub fold_scores: Vec<f64>,
 }
 
 /// Cross-validates every candidate (in parallel) and returns each one's assessment.
@@ -727,6 +752,7 @@ fn assess_candidates(
             let (oof, averaged) = cross_validate(task, x, params, s, &folds)?;
             let mut a = assess(task, &oof, params.select_metric, &folds, params.folds);
             a.averaged = Some(averaged);
+            a.oof = oof;
             Ok(a)
         })
         .collect()
@@ -958,6 +984,8 @@ pub(crate) fn train_head(
         search,
         cv_score: assessment.score,
         threshold_f1: assessment.threshold_f1,
+        oof: assessment.oof,
+        fold_scores: assessment.fold_scores,
     })
 }
 

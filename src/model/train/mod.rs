@@ -9,12 +9,16 @@
 //!    grouped by document, the best is fitted on all rows, and its out-of-fold logits give the
 //!    Platt calibration of every output and, for multi-label heads, thresholds that maximise
 //!    micro-F1 (on the dev records instead, when given).
+//! 4. A binary head over the same records as a multi-label head (`persuasion` and `technique`)
+//!    may be stacked on that head's label logits, when nested cross-validation finds the
+//!    stacker clearly better; the stacked model is folded into one linear model ([`stack`]).
 //!
 //! Nothing is chosen on data that is measured afterwards: only cross-validation over the
 //! training records, or the dev records when the user passes them. Every step is deterministic
 //! for a given seed, whatever the number of threads.
 
 mod heads;
+mod stack;
 mod thresholds;
 
 pub use heads::{HeadSettings, SearchPoint};
@@ -470,6 +474,8 @@ pub struct TrainReport {
     pub warnings: Vec<String>,
     /// (stage, seconds).
     pub timings: Vec<(String, f64)>,
+    /// Decisions taken after the heads' searches (stacking), one line each.
+    pub notes: Vec<String>,
 }
 
 /// Per-label (probability, is gold) pairs of `head` over the records labelled for it.
@@ -847,6 +853,8 @@ pub fn train(
 
     let mut heads = Vec::new();
     let mut metas = Vec::new();
+    // Per trained head: its task, rows, out-of-fold logits and per-fold scores (for stacking).
+    let mut trained: Vec<TrainedHead> = Vec::new();
     // Why each skipped task was skipped.
     let mut skipped = Vec::new();
     for info in &tasks {
@@ -873,7 +881,13 @@ pub fn train(
                 format!(", searching {} settings", coordinates.len())
             }
         ));
-        let fit = train_head(&data, &x, &p, base_settings(&p), &coordinates)?;
+        let mut fit = train_head(&data, &x, &p, base_settings(&p), &coordinates)?;
+        trained.push((
+            info,
+            data.rows.clone(),
+            std::mem::take(&mut fit.oof),
+            std::mem::take(&mut fit.fold_scores),
+        ));
         let targets = match &fit.body {
             HeadBody::Single { per_target, .. } => {
                 per_target.iter().map(|(t, _)| t.clone()).collect()
@@ -901,6 +915,18 @@ pub fn train(
             .timings
             .push((format!("head {}", info.name), start.elapsed().as_secs_f64()));
     }
+
+    stack_heads(
+        &mut heads,
+        &mut metas,
+        &trained,
+        train,
+        &record_rows,
+        &p,
+        &tfidf,
+        &mut report,
+        progress,
+    );
 
     if heads.is_empty() {
         return Err(TrainError::NoTrainableTask {
@@ -960,6 +986,86 @@ pub fn train(
         .timings
         .push(("total".into(), clock.elapsed().as_secs_f64()));
     Ok((model, report))
+}
+
+/// A trained head's task, rows of the feature matrix, out-of-fold logits `[output][row]` and
+/// per-fold scores.
+type TrainedHead<'a> = (&'a TaskInfo, Vec<usize>, Vec<Vec<f32>>, Vec<f64>);
+
+/// Stacks each binary head without per-target models on a multi-label head trained on the
+/// same records, when nested cross-validation says the stacker is clearly better (see
+/// [`stack`]): the binary head's model becomes the folded stacked model, with the stacker's
+/// out-of-fold calibration, threshold and score.
+#[allow(clippy::too_many_arguments)]
+fn stack_heads(
+    heads: &mut [Head],
+    metas: &mut [HeadMeta],
+    trained: &[TrainedHead],
+    train: &[Record],
+    record_rows: &[Option<usize>],
+    p: &TrainParams,
+    tfidf: &FittedTfIdf,
+    report: &mut TrainReport,
+    progress: &(dyn Fn(&str) + Sync),
+) {
+    for h in 0..heads.len() {
+        let (info, rows, oof, fold_scores) = &trained[h];
+        let binary = matches!(&heads[h].body, HeadBody::Single { per_target, .. } if per_target.is_empty())
+            && heads[h].labels.len() == 2;
+        if !binary {
+            continue;
+        }
+        for m in 0..heads.len() {
+            let (m_info, m_rows, m_oof, _) = &trained[m];
+            let HeadBody::Multi { models, .. } = &heads[m].body else {
+                continue;
+            };
+            if m_rows != rows {
+                continue;
+            }
+            let Ok(data) = trainable(info, train, record_rows) else {
+                continue;
+            };
+            let start = Instant::now();
+            let Some(stacked) = stack::stack_binary(&data, p, oof, fold_scores, m_oof) else {
+                continue;
+            };
+            let before = metas[h].cv_score;
+            let note = format!(
+                "{} {} on the label logits of {}: cross-validated {} {before:.4} alone, {:.4} stacked (nested)",
+                info.name,
+                if stacked.kept {
+                    "stacked"
+                } else {
+                    "not stacked (not clearly better)"
+                },
+                m_info.name,
+                p.select_metric.name(),
+                stacked.assessment.score
+            );
+            progress(&note);
+            report.notes.push(note);
+            if !stacked.kept {
+                continue;
+            }
+            let HeadBody::Single { general, .. } = &heads[h].body else {
+                unreachable!("binary heads are single-label");
+            };
+            let folded = stack::fold_stacked(general, models, &stacked, tfidf.n_features());
+            heads[h].body = HeadBody::Single {
+                general: folded,
+                per_target: Vec::new(),
+            };
+            heads[h].calibration = stacked.assessment.calibration;
+            heads[h].offsets = stacked.assessment.offsets;
+            metas[h].cv_score = stacked.assessment.score;
+            report.timings.push((
+                format!("stack {} on {}", info.name, m_info.name),
+                start.elapsed().as_secs_f64(),
+            ));
+            break;
+        }
+    }
 }
 
 impl Model {
