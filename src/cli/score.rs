@@ -298,12 +298,43 @@ struct ChunkOut {
     paragraphs: usize,
     /// Malformed lines (all of them with `--skip-bad`; otherwise the first, which ends the chunk).
     bad: Vec<CorpusError>,
-    /// Records whose text has no paragraph (empty or blank): how many, and the first.
-    empty: usize,
-    first_empty: Option<Origin>,
+    /// Records whose text has no paragraph.
+    empty: EmptyRecords,
     /// Input fields not carried through because rhetor writes a field of that name, and where
     /// the first was.
     shadowed: Shadowed,
+}
+
+/// Records whose text has no paragraph (empty or blank): how many, and where the first was.
+#[derive(Default)]
+struct EmptyRecords {
+    n: usize,
+    first: Option<Origin>,
+}
+
+impl EmptyRecords {
+    fn note(&mut self, origin: &Origin) {
+        self.n += 1;
+        self.first.get_or_insert_with(|| origin.clone());
+    }
+
+    fn merge(&mut self, other: EmptyRecords) {
+        self.n += other.n;
+        if self.first.is_none() {
+            self.first = other.first;
+        }
+    }
+
+    /// Says on stderr that they have no output line.
+    fn report(&self) {
+        if let Some(first) = &self.first {
+            eprintln!(
+                "rhetor: {} record(s) with no text (first at {first}) have no output line: there \
+                 is no paragraph to score",
+                self.n
+            );
+        }
+    }
 }
 
 /// Input fields that rhetor's own output fields replace.
@@ -330,6 +361,18 @@ impl Shadowed {
         self.names.extend(other.names);
         if self.first.is_none() {
             self.first = other.first;
+        }
+    }
+
+    /// Names them on stderr.
+    fn report(&self) {
+        if let Some(first) = &self.first {
+            let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+            eprintln!(
+                "rhetor: input field(s) {} not carried through: the output has its own field of \
+                 that name (first at {first})",
+                names.join(", ")
+            );
         }
     }
 }
@@ -479,8 +522,7 @@ impl Stage<'_> {
                     out.shadowed.note(&record, origin);
                     let mut paras = paragraphs(&record.text).peekable();
                     if paras.peek().is_none() {
-                        out.empty += 1;
-                        out.first_empty.get_or_insert_with(|| origin.clone());
+                        out.empty.note(origin);
                     }
                     while let Some(p) = paras.next() {
                         let role = match (given, auto) {
@@ -727,7 +769,7 @@ fn score_all(
     }
     let mut total = 0usize;
     let mut skipped: Vec<CorpusError> = Vec::new();
-    let mut empty = (0usize, None::<Origin>);
+    let mut empty = EmptyRecords::default();
     let mut shadowed = Shadowed::default();
     let mut batch = Batch::default();
     // One output buffer per chunk of a batch, handed back after writing.
@@ -763,10 +805,7 @@ fn score_all(
         // interrupt), so the output always ends on a whole line.
         for (chunk, spare) in chunks.into_iter().zip(spare.iter_mut()) {
             total += chunk.paragraphs;
-            empty.0 += chunk.empty;
-            if empty.1.is_none() {
-                empty.1 = chunk.first_empty;
-            }
+            empty.merge(chunk.empty);
             shadowed.merge(chunk.shadowed);
             out.write_all(&chunk.bytes)?;
             *spare = chunk.bytes;
@@ -803,19 +842,7 @@ fn score_all(
     writer.finish(out)?;
     finish_bar();
     super::report_skipped(&skipped);
-    if let Some(first) = &shadowed.first {
-        let names: Vec<&str> = shadowed.names.iter().map(String::as_str).collect();
-        eprintln!(
-            "rhetor: input field(s) {} not carried through: the output has its own field of that \
-             name (first at {first})",
-            names.join(", ")
-        );
-    }
-    if let (n, Some(first)) = empty {
-        eprintln!(
-            "rhetor: {n} record(s) with no text (first at {first}) have no output line: there is \
-             no paragraph to score"
-        );
-    }
+    shadowed.report();
+    empty.report();
     Ok(Outcome::Success)
 }

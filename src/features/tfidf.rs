@@ -553,8 +553,6 @@ impl FittedTfIdf {
         segment(text, spans);
         tokens.clear();
         features.clear();
-        // Read every word's cache slot before looking any up: these loads are independent, so
-        // their cache misses overlap (the lookups below branch on what they find).
         for span in spans.iter() {
             let surface = &text[span.start..span.end];
             let word = cache.get_or_insert(&self.index, surface, || {

@@ -230,6 +230,24 @@ const TIME_LABELS_SHOWN: usize = 4;
 /// Label differences per task listed in the terminal view.
 const DIFFERENCES_SHOWN: usize = 5;
 
+/// A task's labels whose share differs between the groups, largest difference first.
+fn largest_differences(
+    tc: &rhetor::compare::TaskComparison,
+) -> impl Iterator<Item = &rhetor::compare::LabelDifference> {
+    let mut ls: Vec<&rhetor::compare::LabelDifference> = tc
+        .labels
+        .iter()
+        .filter(|l| l.difference.value.is_finite() && l.difference.value != 0.0)
+        .collect();
+    ls.sort_by(|a, b| {
+        b.difference
+            .value
+            .abs()
+            .total_cmp(&a.difference.value.abs())
+    });
+    ls.into_iter()
+}
+
 fn table(report: &Report, ctx: &Context) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Framing comparison: {}", headline(report, ctx));
@@ -353,18 +371,7 @@ fn table(report: &Report, ctx: &Context) -> String {
             "difference".into(),
         ]];
         for tc in &c.tasks {
-            let mut ls: Vec<&rhetor::compare::LabelDifference> = tc
-                .labels
-                .iter()
-                .filter(|l| l.difference.value.is_finite() && l.difference.value != 0.0)
-                .collect();
-            ls.sort_by(|a, b| {
-                b.difference
-                    .value
-                    .abs()
-                    .total_cmp(&a.difference.value.abs())
-            });
-            for l in ls.into_iter().take(DIFFERENCES_SHOWN) {
+            for l in largest_differences(tc).take(DIFFERENCES_SHOWN) {
                 rows.push(vec![
                     tc.task.clone(),
                     l.label.clone(),
@@ -884,19 +891,7 @@ fn comparison_section(c: &Comparison, out: &mut String) {
         rows: Vec::new(),
     };
     for tc in &c.tasks {
-        let mut ls: Vec<&rhetor::compare::LabelDifference> = tc
-            .labels
-            .iter()
-            .filter(|l| l.difference.value.is_finite() && l.difference.value != 0.0)
-            .collect();
-        ls.sort_by(|a, b| {
-            b.difference
-                .value
-                .abs()
-                .total_cmp(&a.difference.value.abs())
-        });
-        let diffs = ls
-            .iter()
+        let diffs = largest_differences(tc)
             .take(3)
             .map(|l| format!("{} {}", escape(&l.label), escape(&diff_ci(&l.difference))))
             .collect::<Vec<_>>()
