@@ -20,6 +20,10 @@
 use super::heads::{assess, clearly_better, folds_by_document, Assessment, TaskData};
 use super::TrainParams;
 use crate::model::linear::{Link, SparseLinear};
+use linfa::prelude::*;
+use linfa::DatasetBase;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
 
 /// L2 penalty of the stacker's weights (not its intercept): C = 1 on the summed loss, as
 /// scikit-learn's default.
@@ -44,96 +48,32 @@ fn inputs(binary_oof: &[Vec<f32>], multi_oof: &[Vec<f32>], i: usize) -> Vec<f64>
     x
 }
 
-/// L2-regularised logistic regression by Newton's method on dense rows (a few dozen
-/// columns): weights and intercept.
-fn fit_logistic(rows: &[Vec<f64>], y: &[bool]) -> (Vec<f64>, f64) {
+/// L2-regularised logistic regression (linfa-logistic) on dense rows of a few dozen columns:
+/// weights and intercept of the logit of P(true). Like the linfa estimator in
+/// `estimator.rs`, it undoes linfa 0.8.1's choice of the more frequent class as positive
+/// (#393).
+/// `None` when linfa fails (a single class, or a line search that does not converge).
+fn fit_logistic(rows: &[Vec<f64>], y: &[bool]) -> Option<(Vec<f64>, f64)> {
     let d = rows.first().map_or(0, Vec::len);
-    let dim = d + 1; // the intercept last
-    let mut w = vec![0.0f64; dim];
-    for _ in 0..50 {
-        let mut grad = vec![0.0f64; dim];
-        let mut hess = vec![0.0f64; dim * dim];
-        for (x, &yi) in rows.iter().zip(y) {
-            let z = x.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + w[d];
-            let p = 1.0 / (1.0 + (-z).exp());
-            let g = p - f64::from(u8::from(yi));
-            let h = (p * (1.0 - p)).max(1e-12);
-            for j in 0..dim {
-                let xj = if j < d { x[j] } else { 1.0 };
-                grad[j] += g * xj;
-                for k in 0..=j {
-                    let xk = if k < d { x[k] } else { 1.0 };
-                    hess[j * dim + k] += h * xj * xk;
-                }
-            }
-        }
-        for j in 0..dim {
-            for k in 0..j {
-                hess[k * dim + j] = hess[j * dim + k];
-            }
-            let l2 = if j < d { STACK_L2 } else { 1e-9 };
-            grad[j] += l2 * w[j];
-            hess[j * dim + j] += l2;
-        }
-        let step = solve(hess, grad, dim);
-        let mut largest = 0.0f64;
-        for (wj, sj) in w.iter_mut().zip(&step) {
-            *wj -= sj;
-            largest = largest.max(sj.abs());
-        }
-        if largest < 1e-8 {
-            break;
-        }
-    }
-    let intercept = w.pop().unwrap_or(0.0);
-    (w, intercept)
-}
-
-/// Solves `a x = b` (a symmetric positive definite, row-major `n × n`) by Gaussian elimination
-/// with partial pivoting.
-fn solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Vec<f64> {
-    for col in 0..n {
-        let pivot = (col..n)
-            .max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))
-            .unwrap_or(col);
-        if pivot != col {
-            for k in 0..n {
-                a.swap(col * n + k, pivot * n + k);
-            }
-            b.swap(col, pivot);
-        }
-        let diag = a[col * n + col];
-        if diag.abs() < 1e-300 {
-            continue;
-        }
-        for i in col + 1..n {
-            let factor = a[i * n + col] / diag;
-            if factor == 0.0 {
-                continue;
-            }
-            for k in col..n {
-                a[i * n + k] -= factor * a[col * n + k];
-            }
-            b[i] -= factor * b[col];
-        }
-    }
-    let mut x = vec![0.0f64; n];
-    for i in (0..n).rev() {
-        let rest: f64 = (i + 1..n).map(|k| a[i * n + k] * x[k]).sum();
-        let diag = a[i * n + i];
-        x[i] = if diag.abs() < 1e-300 {
-            0.0
-        } else {
-            (b[i] - rest) / diag
-        };
-    }
-    x
+    let x = Array2::from_shape_fn((rows.len(), d), |(i, j)| rows[i][j]);
+    let ds = DatasetBase::new(x, Array1::from(y.to_vec()));
+    let model = LogisticRegression::default()
+        .alpha(STACK_L2)
+        .max_iterations(200)
+        .gradient_tolerance(1e-8)
+        .fit(&ds)
+        .ok()?;
+    let sign = if model.labels().pos.class { 1.0 } else { -1.0 };
+    Some((
+        model.params().iter().map(|w| sign * w).collect(),
+        sign * model.intercept(),
+    ))
 }
 
 /// The stacker of binary head `task` (out-of-fold logits `binary_oof`, `[2][row]`, per-fold
 /// scores `binary_folds`) on a multi-label head's out-of-fold logits `multi_oof` over the same
 /// rows, with its nested cross-validated assessment and whether that is clearly better than
-/// the binary head alone. `None` when there is nothing to stack on.
+/// the binary head alone. `None` when there is nothing to stack on or a fit fails.
 pub(crate) fn stack_binary(
     task: &TaskData,
     params: &TrainParams,
@@ -165,7 +105,7 @@ pub(crate) fn stack_binary(
         if fit_y.iter().all(|&v| v) || fit_y.iter().all(|&v| !v) {
             return None;
         }
-        let (w, b) = fit_logistic(&fit_rows, &fit_y);
+        let (w, b) = fit_logistic(&fit_rows, &fit_y)?;
         for i in (0..n).filter(|&i| folds[i] == f) {
             let z = rows[i].iter().zip(&w).map(|(a, c)| a * c).sum::<f64>() + b;
             held_out[i] = z as f32;
@@ -173,7 +113,7 @@ pub(crate) fn stack_binary(
     }
     let oof = vec![vec![0.0f32; n], held_out];
     let assessment = assess(task, &oof, params.select_metric, &folds, params.folds);
-    let (weights, intercept) = fit_logistic(&rows, &y);
+    let (weights, intercept) = fit_logistic(&rows, &y)?;
     Some(Stacked {
         weights,
         intercept,
@@ -229,23 +169,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn newton_logistic_separates_a_noisy_line() {
+    fn logistic_separates_a_noisy_line() {
         // y = x > 0 with one flipped row: positive weight, intercept near 0.
         let xs = [-3.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 3.0, -0.2, 0.2];
         let ys = [
             false, false, false, false, true, true, true, true, true, false,
         ];
         let rows: Vec<Vec<f64>> = xs.iter().map(|&x| vec![x]).collect();
-        let (w, b) = fit_logistic(&rows, &ys);
+        let (w, b) = fit_logistic(&rows, &ys).expect("two classes");
         assert!(w[0] > 0.5, "{w:?}");
         assert!(b.abs() < 0.5, "{b}");
-    }
-
-    #[test]
-    fn solve_matches_a_known_system() {
-        // [[4, 1], [1, 3]] x = [1, 2] → x = [1/11, 7/11]
-        let x = solve(vec![4.0, 1.0, 1.0, 3.0], vec![1.0, 2.0], 2);
-        assert!((x[0] - 1.0 / 11.0).abs() < 1e-12 && (x[1] - 7.0 / 11.0).abs() < 1e-12);
     }
 
     #[test]
