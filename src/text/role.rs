@@ -234,6 +234,9 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 fn count_words_up_to(text: &str, limit: usize) -> usize {
     let mut n = 0;
     let mut prev_space = true;
+    // Bits of every byte seen: a byte >= 0x80 belongs to a non-ASCII character, which may be
+    // Unicode whitespace (a no-break space), so the byte count no longer holds.
+    let mut seen = 0u8;
     // Blocks of 64 bytes, without a branch per byte: word starts are counted as
     // space-to-non-space transitions.
     for block in text.as_bytes().chunks(64) {
@@ -242,16 +245,16 @@ fn count_words_up_to(text: &str, limit: usize) -> usize {
             let space = b == b' ' || (b'\t'..=b'\r').contains(&b);
             n += usize::from(prev_space & !space);
             prev_space = space;
+            seen |= b;
+        }
+        if seen >= 0x80 {
+            return words(text).take(limit).count();
         }
         if n >= limit {
             return limit;
         }
     }
-    if text.is_ascii() {
-        n
-    } else {
-        words(text).take(limit).count()
-    }
+    n
 }
 
 fn one_line(text: &str) -> bool {
@@ -448,6 +451,7 @@ mod tests {
             " two  words ",
             "tab\tand\nnewline\x0bvertical\x0cfeed\rreturn",
             "no\u{a0}break space",
+            "\u{a0} \u{a0} \u{a0}\t\u{a0}",
             "em\u{2003}space and café",
             "ASCII first, then é",
             "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h",
