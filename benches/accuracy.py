@@ -708,7 +708,7 @@ def render(res: dict) -> str:
     p(f"**rhetor**: `rhetor train TRAIN --search --select-metric {DEV_SELECT_METRIC} --seed {RHETOR_SEED} "
       f"--threads {meta['threads']}` (one training per dataset covers all its tasks), then `rhetor eval -m M DEV "
       "--format json`. `--search` chooses the vocabulary (word n-grams, character n-grams, min_df, target "
-      "features, rhetoric cues) and each head's C, features per head, class weighting, NB-SVM scaling and, for "
+      "features, rhetoric cues, sentiment-lexicon cues) and each head's C, features per head, class weighting, NB-SVM scaling and, for "
       "stance, per-target models, by 5-fold cross-validation grouped by document on train only: coordinate ascent (one round over the "
       "vocabulary; rounds over each head's settings until one changes nothing, C from 0.3 to 300 tried in "
       "increasing order until its score falls twice in a row) in which a setting leaves its current value "

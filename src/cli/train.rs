@@ -124,6 +124,10 @@ pub struct Args {
     /// Rhetoric cues as features: words in capitals, intensifiers, second person.
     #[arg(long)]
     rhetoric: bool,
+    /// Sentiment cues as features: the polarity of words in the VADER sentiment lexicon
+    /// (English), flipped after a negator, and side-tagged near a target with --target-window.
+    #[arg(long)]
+    sentiment: bool,
     /// Minimum document frequency: a count (2) or a fraction (0.001).
     #[arg(long, default_value = "2")]
     min_df: DocFreq,
@@ -205,6 +209,9 @@ pub struct Args {
     /// Search grid: rhetoric cues.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "off,on")]
     rhetoric_grid: Vec<OnOff>,
+    /// Search grid: sentiment cues.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "off,on")]
+    sentiment_grid: Vec<OnOff>,
     /// Search grid: features per model.
     #[arg(long, value_delimiter = ',', default_value = "2000,5000,10000")]
     features_grid: Vec<usize>,
@@ -268,6 +275,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             target_mask: a.target_mask,
             target_window: a.target_window,
             rhetoric: a.rhetoric,
+            sentiment: a.sentiment,
         },
         tfidf: TfIdfParams {
             min_df: a.min_df,
@@ -301,6 +309,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             min_df: a.min_df_grid.clone(),
             target: a.target_grid.iter().map(|t| t.0).collect(),
             rhetoric: a.rhetoric_grid.iter().map(|o| *o == OnOff::On).collect(),
+            sentiment: a.sentiment_grid.iter().map(|o| *o == OnOff::On).collect(),
             features: a.features_grid.clone(),
             class_weights: a
                 .class_weight_grid
@@ -380,16 +389,22 @@ pub fn run(a: Args) -> Result<Outcome> {
         );
         if meta.vocabulary_search.len() > 1 {
             eprintln!("  vocabulary candidates (mean cross-validated score over heads):");
-            for v in &meta.vocabulary_search {
-                let tfidf = rhetor::features::TfIdfParams {
-                    min_df: v.min_df,
-                    ..params.tfidf.clone()
-                };
+            let described: Vec<String> = meta
+                .vocabulary_search
+                .iter()
+                .map(|v| {
+                    let tfidf = rhetor::features::TfIdfParams {
+                        min_df: v.min_df,
+                        ..params.tfidf.clone()
+                    };
+                    describe_vocabulary(&v.analyzer, &tfidf)
+                })
+                .collect();
+            let width = described.iter().map(String::len).max().unwrap_or(0);
+            for (v, text) in meta.vocabulary_search.iter().zip(&described) {
                 eprintln!(
-                    "    {:<60} {:>8} features  {:.4}",
-                    describe_vocabulary(&v.analyzer, &tfidf),
-                    v.n_features,
-                    v.score
+                    "    {text:<width$} {:>8} features  {:.4}",
+                    v.n_features, v.score
                 );
             }
         }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
-use crate::text::CHAR_GRAM_PREFIX;
+use crate::text::{CueToken, CHAR_GRAM_PREFIX};
 
 /// Marks "no such token / feature".
 pub const NONE: u32 = u32::MAX;
@@ -147,13 +147,16 @@ impl ShortKey {
     }
 }
 
-/// What the cache knows of a surface form: its token id and its rhetoric flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the cache knows of a surface form: its token id, its rhetoric flags and its
+/// sentiment cue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CachedWord {
     /// Token id in the index, or [`NONE`].
     pub token: u32,
     /// Bit set of [`CachedWord::CAPS`], [`CachedWord::INTENSIFIER`], [`CachedWord::YOU`].
     pub flags: u8,
+    /// What the sentiment cues need to know of it.
+    pub cue: CueToken,
 }
 
 impl CachedWord {
@@ -254,7 +257,10 @@ mod tests {
         let a = TermIndex::new(["x"]);
         let b = TermIndex::new(["y", "x"]);
         let mut cache = WordCache::default();
-        let word = |token| CachedWord { token, flags: 0 };
+        let word = |token| CachedWord {
+            token,
+            ..CachedWord::default()
+        };
         let cached = || -> CachedWord { unreachable!("cached") };
         assert_eq!(cache.get_or_insert(&a, "X", || word(a.token("x"))), word(0));
         assert_eq!(cache.get_or_insert(&a, "X", cached), word(0));

@@ -19,8 +19,9 @@ use super::index::{CachedWord, TermIndex, WordCache, NONE};
 use super::sparse::{CsrMatrix, SparseVec};
 use crate::error::FeatureError;
 use crate::text::{
-    for_each_char_gram, is_caps, lower_into, segment, Analyzer, Scratch, Span, TokenKind,
-    CAPS_TERM, INTENSIFIERS, INTENSIFIER_TERM, SECOND_PERSON, YOU_TERM,
+    for_each_char_gram, for_each_cue, is_caps, lower_into, segment, Analyzer, CueToken, Scratch,
+    Span, TokenKind, CAPS_TERM, INTENSIFIERS, INTENSIFIER_TERM, SECOND_PERSON, SENTIMENT_TERMS,
+    YOU_TERM,
 };
 
 /// A document-frequency bound: an absolute count of documents or a fraction of them.
@@ -385,6 +386,8 @@ pub struct FittedTfIdf {
     index: TermIndex,
     /// Feature ids of the rhetoric cues ([`CAPS_TERM`], [`INTENSIFIER_TERM`], [`YOU_TERM`]).
     cue_ids: [u32; 3],
+    /// Feature ids of the sentiment cues ([`SENTIMENT_TERMS`]).
+    sentiment_ids: [u32; 4],
 }
 
 /// The serialised form: the lookup index is rebuilt on load.
@@ -426,6 +429,7 @@ pub struct TransformScratch {
     cache: WordCache,
     chars: Vec<char>,
     term: String,
+    cues: Vec<CueToken>,
 }
 
 impl TransformScratch {
@@ -438,14 +442,16 @@ impl TransformScratch {
 impl FittedTfIdf {
     fn new(params: TfIdfValidParams, terms: Vec<String>, idf: Vec<f32>) -> Self {
         let index = TermIndex::new(terms.iter().map(String::as_str));
-        let cue_ids =
-            [CAPS_TERM, INTENSIFIER_TERM, YOU_TERM].map(|t| index.term(t).unwrap_or(NONE));
+        let id = |t: &str| index.term(t).unwrap_or(NONE);
+        let cue_ids = [CAPS_TERM, INTENSIFIER_TERM, YOU_TERM].map(id);
+        let sentiment_ids = SENTIMENT_TERMS.map(id);
         FittedTfIdf {
             params,
             terms,
             idf,
             index,
             cue_ids,
+            sentiment_ids,
         }
     }
 
@@ -547,19 +553,23 @@ impl FittedTfIdf {
             cache,
             chars,
             term,
+            cues,
             text: _,
         } = scratch;
         let params = analyzer.config().params();
         segment(text, spans);
         tokens.clear();
         features.clear();
+        cues.clear();
         for span in spans.iter() {
             let surface = &text[span.start..span.end];
             let word = cache.get_or_insert(&self.index, surface, || {
                 norm.clear();
                 lower_into(surface, span.kind, norm);
                 let mut flags = 0;
+                let mut cue = CueToken::default();
                 if span.kind == TokenKind::Word {
+                    cue = CueToken::of_word(norm);
                     if is_caps(surface) {
                         flags |= CachedWord::CAPS;
                     }
@@ -574,9 +584,13 @@ impl FittedTfIdf {
                 CachedWord {
                     token: self.index.token(norm),
                     flags,
+                    cue,
                 }
             });
             tokens.push(word.token);
+            if params.sentiment {
+                cues.push(word.cue);
+            }
             if params.rhetoric && word.flags != 0 {
                 for (bit, &id) in [CachedWord::CAPS, CachedWord::INTENSIFIER, CachedWord::YOU]
                     .iter()
@@ -587,6 +601,14 @@ impl FittedTfIdf {
                     }
                 }
             }
+        }
+        if params.sentiment {
+            for_each_cue(cues, |_, bin| {
+                let id = self.sentiment_ids[bin];
+                if id != NONE {
+                    features.push(id);
+                }
+            });
         }
         let (wmin, wmax) = params.word_ngrams;
         for n in wmin..=wmax.min(tokens.len()) {
@@ -723,7 +745,7 @@ mod tests {
 
     /// The fast path (token ids, word cache) gives exactly the rows of the plain path (every
     /// term of `for_each_term` looked up by string), for word 1–3 grams with and without
-    /// character n-grams.
+    /// character n-grams, rhetoric and sentiment cues.
     #[test]
     fn transform_one_matches_the_string_path() {
         let docs = [
@@ -731,14 +753,22 @@ mod tests {
             "Will it work? Critics say \"no\": the charge is a TOTALLY unfair tax on YOU.",
             "Drivers, drivers, drivers: the charge hits them first and hardest.",
             "Überraschung in 1990s Köln — naïve café owners can't cope.",
+            "Not a good plan, and never a terrible one: it isn't GREAT, it is fine.",
             "",
         ];
-        for (char_ngrams, rhetoric) in [(None, false), (Some((2, 4)), false), (None, true)] {
+        for (char_ngrams, rhetoric, sentiment) in [
+            (None, false, false),
+            (Some((2, 4)), false, false),
+            (None, true, false),
+            (None, false, true),
+            (Some((2, 4)), true, true),
+        ] {
             let analyzer = AnalyzerParams {
                 language: Language::English,
                 word_ngrams: (1, 3),
                 char_ngrams,
                 rhetoric,
+                sentiment,
                 ..AnalyzerParams::default()
             }
             .check()
@@ -749,10 +779,11 @@ mod tests {
                 .unwrap();
             let mut scratch = TransformScratch::default();
             let mut text_scratch = Scratch::default();
-            for text in docs
-                .iter()
-                .chain(&["the charge, the charge?", "unseen words only"])
-            {
+            for text in docs.iter().chain(&[
+                "the charge, the charge?",
+                "unseen words only",
+                "an awful, not awful, wonderful day",
+            ]) {
                 let mut fast = SparseVec::default();
                 tfidf.transform_one(&analyzer, text, &mut scratch, &mut fast);
                 let mut ids = Vec::new();

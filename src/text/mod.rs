@@ -11,6 +11,7 @@
 
 mod paragraph;
 mod role;
+mod sentiment;
 mod stem;
 mod tokenize;
 
@@ -18,6 +19,7 @@ pub use paragraph::{
     paragraphs, OwnedParagraph, Paragraph, ParagraphReader, Paragraphs, Replacements, Utf8Error,
 };
 pub use role::{paragraph_role, paragraph_roles, Role};
+pub use sentiment::{for_each_cue, CueToken, SENTIMENT_TERMS};
 pub use stem::{Language, Stemmer};
 pub use tokenize::{
     lower_into, normalize_into, segment, tokenize, Span, Token, TokenKind, Tokens, NUMBER,
@@ -88,6 +90,7 @@ pub const MAX_TARGET_WINDOW: usize = 20;
 /// | `target_mask` | off | mentions of the stance target become one placeholder token | |
 /// | `target_window` | 0 | side-tagged context words around target mentions | `<= 20` |
 /// | `rhetoric` | off | capitals, intensifiers and second person as pseudo-terms | |
+/// | `sentiment` | off | polarity of sentiment-lexicon words as pseudo-terms (English) | |
 ///
 /// # Errors
 /// [`AnalyzerParams::check`] returns [`TextError::BadNgramRange`] or
@@ -107,6 +110,10 @@ pub struct AnalyzerParams {
     pub target_window: usize,
     /// Rhetoric cues as pseudo-terms: words in capitals, intensifiers, second person.
     pub rhetoric: bool,
+    /// Sentiment cues as pseudo-terms: every word of the VADER sentiment lexicon gives one of
+    /// [`SENTIMENT_TERMS`] by its polarity, flipped after a negator; with `target_window`, the
+    /// cues near a target mention are also side-tagged (`⟨left⟩⟨negative⟩`).
+    pub sentiment: bool,
 }
 
 impl Default for AnalyzerParams {
@@ -118,6 +125,7 @@ impl Default for AnalyzerParams {
             target_mask: false,
             target_window: 0,
             rhetoric: false,
+            sentiment: false,
         }
     }
 }
@@ -194,6 +202,7 @@ pub struct Scratch {
     pub tokens: Tokens,
     term: String,
     chars: Vec<char>,
+    cues: Vec<CueToken>,
     target: Tokens,
     /// Per token: inside a target mention.
     mention: Vec<bool>,
@@ -241,6 +250,14 @@ fn mark_mentions(
         }
     }
     any
+}
+
+/// The side tags of token `i` as context of the target mentions within `w` tokens: a word
+/// before a mention is its left context; after one, its right context (or both).
+fn context_sides(mention: &[bool], i: usize, w: usize) -> [(&'static str, bool); 2] {
+    let before = mention[i + 1..(i + 1 + w).min(mention.len())].contains(&true);
+    let after = mention[i.saturating_sub(w)..i].contains(&true);
+    [("\u{2}left:", before), ("\u{2}right:", after)]
 }
 
 /// Whether a token's original spelling is in capitals (at least two letters, none lowercase).
@@ -363,10 +380,7 @@ impl Analyzer {
             let w = params.target_window;
             for i in (0..n_tok).filter(|&i| !mention[i]) {
                 let source = TermSource { first: i, last: i };
-                // A word before a mention is its left context; after one, its right context.
-                let before = mention[i + 1..(i + 1 + w).min(n_tok)].contains(&true);
-                let after = mention[i.saturating_sub(w)..i].contains(&true);
-                for (side, yes) in [("\u{2}left:", before), ("\u{2}right:", after)] {
+                for (side, yes) in context_sides(mention, i, w) {
                     if yes {
                         let term = &mut scratch.term;
                         term.clear();
@@ -394,6 +408,38 @@ impl Analyzer {
                     f(YOU_TERM, source);
                 }
             }
+        }
+        if params.sentiment {
+            let cues = &mut scratch.cues;
+            cues.clear();
+            cues.extend(toks.tokens().iter().enumerate().map(|(i, tok)| {
+                if tok.kind == TokenKind::Word {
+                    CueToken::of_word(toks.lower(i))
+                } else {
+                    CueToken::default()
+                }
+            }));
+            let window = if has_mentions {
+                params.target_window
+            } else {
+                0
+            };
+            let term = &mut scratch.term;
+            for_each_cue(cues, |i, bin| {
+                let source = TermSource { first: i, last: i };
+                f(SENTIMENT_TERMS[bin], source);
+                if window == 0 || mention[i] {
+                    return;
+                }
+                for (side, yes) in context_sides(mention, i, window) {
+                    if yes {
+                        term.clear();
+                        term.push_str(side);
+                        term.push_str(SENTIMENT_TERMS[bin]);
+                        f(term, source);
+                    }
+                }
+            });
         }
         let Some(range) = params.char_ngrams else {
             return;
@@ -448,7 +494,7 @@ pub fn for_each_char_gram(
 
 /// A term as a person reads it: character n-grams lose their internal prefix and are shown
 /// between brackets with `_` for the word boundary (`[_tax]`); pseudo-terms are shown in angle
-/// brackets (`⟨target⟩ said`, `⟨left⟩prais`, `⟨caps⟩`).
+/// brackets (`⟨target⟩ said`, `⟨left⟩prais`, `⟨caps⟩`, `⟨left⟩⟨negative⟩`).
 pub fn display_term(term: &str) -> String {
     if let Some(gram) = term.strip_prefix(CHAR_GRAM_PREFIX) {
         return format!("[{}]", gram.replace(' ', "_"));
@@ -456,7 +502,10 @@ pub fn display_term(term: &str) -> String {
     term.split(' ')
         .map(|part| match part.strip_prefix(SPECIAL_PREFIX) {
             Some(special) => match special.split_once(':') {
-                Some((side, word)) => format!("⟨{side}⟩{word}"),
+                Some((side, word)) => match word.strip_prefix(SPECIAL_PREFIX) {
+                    Some(cue) => format!("⟨{side}⟩⟨{cue}⟩"),
+                    None => format!("⟨{side}⟩{word}"),
+                },
                 None => format!("⟨{special}⟩"),
             },
             None => part.to_string(),
@@ -712,6 +761,71 @@ mod tests {
                 && !is_caps("Nato")
                 && !is_caps("2024")
         );
+    }
+
+    #[test]
+    fn sentiment_cues_table() {
+        let plain = AnalyzerParams {
+            word_ngrams: (1, 1),
+            sentiment: true,
+            ..AnalyzerParams::default()
+        };
+        let near_target = AnalyzerParams {
+            target_mask: true,
+            target_window: 2,
+            ..plain.clone()
+        };
+        // (settings, text, target, expected terms)
+        let cases: &[(&AnalyzerParams, &str, Option<&str>, &[&str])] = &[
+            (
+                &plain,
+                "A GREAT plan, not a good one",
+                None,
+                &[
+                    "a",
+                    "great",
+                    "plan",
+                    "not",
+                    "a",
+                    "good",
+                    "one",
+                    "⟨very-positive⟩",
+                    "⟨negative⟩",
+                ],
+            ),
+            (&plain, "The table", None, &["the", "tabl"]),
+            // Near a mention, a cue is side-tagged as well; far from one, it is not.
+            (
+                &near_target,
+                "Brave Smith hates taxes and the awful weather",
+                Some("Smith"),
+                &[
+                    "brave",
+                    "⟨target⟩",
+                    "hate",
+                    "tax",
+                    "and",
+                    "the",
+                    "aw",
+                    "weather",
+                    "⟨left⟩brave",
+                    "⟨right⟩hate",
+                    "⟨right⟩tax",
+                    "⟨very-positive⟩",
+                    "⟨left⟩⟨very-positive⟩",
+                    "⟨negative⟩",
+                    "⟨right⟩⟨negative⟩",
+                    "⟨very-negative⟩",
+                ],
+            ),
+        ];
+        for (params, text, target, expected) in cases {
+            assert_eq!(
+                terms_with_target((*params).clone(), text, *target),
+                *expected,
+                "{text:?} / {target:?}"
+            );
+        }
     }
 
     #[test]

@@ -104,8 +104,8 @@ pub const SEARCH_C_GRID: [f32; 7] = [0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0];
 
 /// The values searched with `--search`, by coordinate ascent: first the vocabulary (word and
 /// character n-gram ranges, `min_df`, target features when records have targets, rhetoric
-/// cues; one round), each candidate scored by the mean over tasks of the heads' cross-validated
-/// scores; then each head (C from `c_grid`, features, class weights, NB scaling, per-target
+/// cues, sentiment cues; one round), each candidate scored by the mean over tasks of the heads'
+/// cross-validated scores; then each head (C from `c_grid`, features, class weights, NB scaling, per-target
 /// models; rounds until one changes nothing, C tried in increasing order until the score falls
 /// twice in a row). A value replaces the current one only when it is better by more than the
 /// standard error of the paired per-fold differences (the one-standard-error rule), so settings
@@ -123,6 +123,8 @@ pub struct SearchGrid {
     pub target: Vec<Option<usize>>,
     /// Rhetoric cues off / on.
     pub rhetoric: Vec<bool>,
+    /// Sentiment cues off / on.
+    pub sentiment: Vec<bool>,
     /// Features per model.
     pub features: Vec<usize>,
     /// Class weightings.
@@ -139,6 +141,7 @@ impl Default for SearchGrid {
             min_df: vec![DocFreq::Count(2), DocFreq::Count(3)],
             target: vec![None, Some(0), Some(3), Some(6)],
             rhetoric: vec![false, true],
+            sentiment: vec![false, true],
             features: vec![2000, 5000, 10000],
             class_weights: vec![ClassWeight::Balanced, ClassWeight::None],
             nb: vec![false, true],
@@ -274,6 +277,8 @@ impl TrainParams {
                 g.features.is_empty(),
                 g.class_weights.is_empty(),
                 g.nb.is_empty(),
+                g.rhetoric.is_empty(),
+                g.sentiment.is_empty(),
             ]
             .contains(&true)
             {
@@ -396,6 +401,7 @@ enum VocabularyCoordinate {
     MinDf(Vec<DocFreq>),
     Target(Vec<Option<usize>>),
     Rhetoric(Vec<bool>),
+    Sentiment(Vec<bool>),
 }
 
 impl VocabularyCoordinate {
@@ -430,6 +436,10 @@ impl VocabularyCoordinate {
             VocabularyCoordinate::Rhetoric(values) => values
                 .iter()
                 .map(|&r| with(&|n| n.analyzer.rhetoric = r))
+                .collect(),
+            VocabularyCoordinate::Sentiment(values) => values
+                .iter()
+                .map(|&s| with(&|n| n.analyzer.sentiment = s))
                 .collect(),
         }
     }
@@ -660,6 +670,9 @@ pub fn describe_vocabulary(a: &AnalyzerParams, t: &TfIdfParams) -> String {
     if a.rhetoric {
         out.push_str(", rhetoric");
     }
+    if a.sentiment {
+        out.push_str(", sentiment");
+    }
     out
 }
 
@@ -759,6 +772,7 @@ pub fn train(
                 coordinates.push(VocabularyCoordinate::Target(grid.target.clone()));
             }
             coordinates.push(VocabularyCoordinate::Rhetoric(grid.rhetoric.clone()));
+            coordinates.push(VocabularyCoordinate::Sentiment(grid.sentiment.clone()));
             let mut current = VocabularySettings {
                 analyzer: p.analyzer.clone(),
                 tfidf: p.tfidf.clone(),
