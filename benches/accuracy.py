@@ -122,6 +122,22 @@ def write_jsonl(path: Path, records) -> None:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
+def ece_if_calibrated(reliability, draws: int = 4000, seed: int = 0):
+    """How large the ECE of a perfectly calibrated model would be on the same records: each bin's
+    outcomes drawn as Binomial(n_b, mean predicted probability of the bin), ECE computed as
+    `rhetor eval` does. Returns the mean, the 90th percentile and the share of draws above
+    ECE_LIMIT, or None without bins."""
+    bins = [b for b in (reliability or []) if b["n"] > 0]
+    if not bins:
+        return None
+    n = np.array([b["n"] for b in bins], dtype=float)
+    p = np.array([b["mean_predicted"] for b in bins])
+    rng = np.random.default_rng(seed)
+    hits = rng.binomial(n.astype(int), p, size=(draws, len(bins)))
+    e = (n / n.sum() * np.abs(p - hits / n)).sum(axis=1)
+    return {"mean": r6(e.mean()), "p90": r6(np.percentile(e, 90)), "share_above_limit": r6((e > ECE_LIMIT).mean())}
+
+
 def ece(pairs) -> float:
     """Expected calibration error exactly as `rhetor eval` computes it (src/model/calibrate.rs):
     10 equal-width bins of (probability, was it right) pairs, sum of n_b/N * |observed - mean|."""
@@ -584,7 +600,8 @@ def build_rows(sk: dict, dev_sets, dev_results: dict, stance_cv) -> list:
                            sk["untuned"][ds][var], sk["tuned"][ds][var], var,
                            next(s.text_note for s in task_specs if s.name == var),
                            value, ev.get("ece"), ev.get("accuracy"), others,
-                           ev.get("unknown_labels") or [])
+                           ev.get("unknown_labels") or [],
+                           ece_if_calibrated(ev.get("reliability")) if kind == "single" else None)
             row["rhetor_eval_figure"] = r6(ev[metric])
             rows.append(row)
     if stance_cv is not None:
@@ -601,7 +618,7 @@ def build_rows(sk: dict, dev_sets, dev_results: dict, stance_cv) -> list:
 
 
 def make_row(ds, task, kind, metric, n, evaluation, sk_u, sk_t, variant, variant_note, value, ece_v, acc,
-             others, unknown) -> dict:
+             others, unknown, ece_floor=None) -> dict:
     margin = value - sk_t[metric]
     return {
         "dataset": ds,
@@ -619,6 +636,7 @@ def make_row(ds, task, kind, metric, n, evaluation, sk_u, sk_t, variant, variant
         "meets_margin": bool(margin >= MARGIN),
         "rhetor_ece": r6(ece_v),
         "ece_above_limit": None if ece_v is None else bool(ece_v > ECE_LIMIT),
+        "ece_if_calibrated": ece_floor,
         "accuracy": None if kind == "multi" else {
             "sklearn_untuned": r6(sk_u.get("accuracy")), "sklearn_tuned": r6(sk_t.get("accuracy")),
             "rhetor": r6(acc)},
@@ -782,6 +800,20 @@ def render(res: dict) -> str:
     p(f"**{len(rows) - len(hot)} of {len(rows)} rows** have ECE ≤ {ECE_LIMIT}. " + (
         f"Above it: " + "; ".join(f"{r['dataset']} `{r['task']}` ({r['rhetor_ece']:.4f})" for r in hot) + "."
         if hot else ""))
+    floors = [r for r in rows if r.get("ece_if_calibrated")]
+    if floors:
+        p("")
+        p("On a few hundred records ECE is itself noisy. For each single-label dev row, the ECE that a "
+          "*perfectly calibrated* model with the same probabilities would show on the same number of records "
+          "(each reliability bin's outcomes drawn 4,000 times from Binomial(n, its mean probability), seed 0):")
+        p("")
+        p(f"| dataset | task | n | rhetor ECE | ECE if perfectly calibrated: mean | 90th percentile | "
+          f"share of draws above {ECE_LIMIT} |")
+        p("|---|---|---:|---:|---:|---:|---:|")
+        for r in floors:
+            f = r["ece_if_calibrated"]
+            p(f"| {r['dataset']} | {r['task']} | {r['n']} | {r['rhetor_ece']:.4f} | {f['mean']:.4f} | "
+              f"{f['p90']:.4f} | {f['share_above_limit']:.2f} |")
     for r in rows:
         own = r.get("rhetor_eval_figure")
         if own is not None and abs(own - r["rhetor"]) > 5e-7:

@@ -140,3 +140,67 @@ fn trains_from_standard_input_and_hashes_what_it_read() {
         "the same bytes, records and hash as the file"
     );
 }
+
+/// `--sentiment` adds the lexicon's polarity pseudo-terms to the vocabulary, and `--search`
+/// scores the vocabulary with and without them, keeps the one it chose and prints both.
+#[test]
+fn sentiment_cues_are_a_vocabulary_setting_the_search_tries() {
+    let dir = Dir::new();
+    let fixed = dir.path("fixed.rhetor");
+    let mut cmd = rhetor(["train", "corpus/train.jsonl", "-q", "--folds", "3"]);
+    cmd.args(["--task", "stance", "--sentiment", "--c-grid", "1", "-o"])
+        .arg(&fixed);
+    ok(cmd);
+    let model = Model::load(&fixed).unwrap();
+    assert!(model.data().analyzer.params().sentiment);
+    for cue in ["\u{2}negative", "\u{2}positive"] {
+        assert!(model.tfidf().id(cue).is_some(), "{cue:?} in the vocabulary");
+    }
+
+    let searched = dir.path("searched.rhetor");
+    let mut cmd = rhetor([
+        "train",
+        "corpus/train.jsonl",
+        "--folds",
+        "3",
+        "--task",
+        "stance",
+    ]);
+    cmd.args([
+        "--search",
+        "--word-ngrams-grid",
+        "1-2",
+        "--char-ngrams-grid",
+        "none",
+        "--min-df-grid",
+        "2",
+        "--target-grid",
+        "none",
+        "--rhetoric-grid",
+        "off",
+        "--sentiment-grid",
+        "off,on",
+        "--features-grid",
+        "5000",
+        "--c-grid",
+        "1",
+        "-o",
+    ])
+    .arg(&searched);
+    let out = ok(cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let model = Model::load(&searched).unwrap();
+    let points = &model.data().meta.vocabulary_search;
+    let tried: Vec<bool> = points.iter().map(|p| p.analyzer.sentiment).collect();
+    assert_eq!(
+        tried,
+        [false, true],
+        "both candidates scored, in grid order"
+    );
+    assert!(points
+        .iter()
+        .all(|p| p.score.is_finite() && p.n_features > 0));
+    let chosen = model.data().analyzer.params();
+    assert!(points.iter().any(|p| p.analyzer == *chosen));
+    assert_contains(&stderr, "word 1-2, char none, min_df 2, sentiment ");
+}

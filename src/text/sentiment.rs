@@ -5,6 +5,10 @@
 //! N-grams learn the polarity of the words they saw in training; the lexicon also knows the
 //! 7,209 words they did not see, or saw too rarely to weigh. Both the analyzer's term path and
 //! the vocabulary's fast path call [`for_each_cue`], so the two agree by construction.
+//!
+//! The lexicon is compiled into rhetor and belongs to the model format: a model trained with
+//! sentiment cues computes them from this list, so changing the list or the bins needs a new
+//! `MODEL_FORMAT_VERSION`.
 
 use std::sync::OnceLock;
 
