@@ -569,7 +569,10 @@ impl FittedTfIdf {
                 let mut flags = 0;
                 let mut cue = CueToken::default();
                 if span.kind == TokenKind::Word {
-                    cue = CueToken::of_word(norm);
+                    // Like the stemmed form, the cue is cached for this vocabulary's analyzer.
+                    if params.sentiment {
+                        cue = CueToken::of_word(norm);
+                    }
                     if is_caps(surface) {
                         flags |= CachedWord::CAPS;
                     }
