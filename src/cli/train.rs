@@ -415,13 +415,10 @@ pub fn run(a: Args) -> Result<Outcome> {
             };
             // A stacked head says so (its score is the stacker's).
             let stacked = report
-                .notes
+                .stacked
                 .iter()
-                .find_map(|n| {
-                    n.strip_prefix(&format!("{} stacked on the label logits of ", head.task))
-                })
-                .and_then(|rest| rest.split(':').next())
-                .map(|m| format!(" stacked on {m}"))
+                .find(|(h, _)| *h == head.task)
+                .map(|(_, m)| format!(" stacked on {m}"))
                 .unwrap_or_default();
             eprintln!(
                 "  {:<24} {kind}, {} labels, {} records: {}{stacked}, cross-validated {measure} {:.4}",

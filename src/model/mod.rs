@@ -163,8 +163,9 @@ struct HeadSlots {
 /// every head, in head order: a model with up to 64 outputs in all needs one block per
 /// feature): its 64-bit mask has a bit per slot whose model uses the feature, followed by those
 /// weights, packed. Feature ids are numbered by decreasing document frequency (see the TF-IDF
-/// stage), so the records of common words sit together and stay in cache. Because `logits = b + (Σ w·x) / ‖x‖`, weighting, the dot products of every head and
-/// the L2 normalisation are one pass over the paragraph's features.
+/// stage), so the records of common words sit together and stay in cache. Because
+/// `logits = b + (Σ w·x) / ‖x‖`, weighting, the dot products of every head and the L2
+/// normalisation are one pass over the paragraph's features.
 #[derive(Debug, Clone, Default)]
 struct ScoringIndex {
     /// Per feature, the offset of its record in `records`.

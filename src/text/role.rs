@@ -227,15 +227,13 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 
 /// `words(text).take(limit).count()`, fast: this runs on every paragraph scored.
 ///
-/// Counting words separated by ASCII whitespace alone (every other byte a word byte) can only
-/// find fewer words than counting at Unicode whitespace too (more separators never join
-/// words), so when that count reaches `limit`, or the text is ASCII, it is the answer; only a
-/// short non-ASCII paragraph needs the exact count.
+/// Over ASCII text, word starts are counted byte by byte at ASCII whitespace, which is all of
+/// its whitespace. A non-ASCII character may be Unicode whitespace (a no-break space), so once
+/// one appears before the count reaches `limit`, the exact count is taken instead.
 fn count_words_up_to(text: &str, limit: usize) -> usize {
     let mut n = 0;
     let mut prev_space = true;
-    // Bits of every byte seen: a byte >= 0x80 belongs to a non-ASCII character, which may be
-    // Unicode whitespace (a no-break space), so the byte count no longer holds.
+    // Bits of every byte seen: one >= 0x80 means a non-ASCII character.
     let mut seen = 0u8;
     // Blocks of 64 bytes, without a branch per byte: word starts are counted as
     // space-to-non-space transitions.

@@ -105,9 +105,9 @@ pub const SEARCH_C_GRID: [f32; 7] = [0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0];
 /// The values searched with `--search`, by coordinate ascent: first the vocabulary (word and
 /// character n-gram ranges, `min_df`, target features when records have targets, rhetoric
 /// cues, sentiment cues; one round), each candidate scored by the mean over tasks of the heads'
-/// cross-validated scores; then each head (C from `c_grid`, features, class weights, NB scaling, per-target
-/// models; rounds until one changes nothing, C tried in increasing order until the score falls
-/// twice in a row). A value replaces the current one only when it is better by more than the
+/// cross-validated scores; then each head (C from `c_grid`, features, class weights, NB
+/// scaling, per-target models; rounds until one changes nothing, C tried in increasing order
+/// until the score falls twice in a row). A value replaces the current one only when it is better by more than the
 /// standard error of the paired per-fold differences (the one-standard-error rule), so settings
 /// move on clear evidence only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -486,6 +486,8 @@ pub struct TrainReport {
     pub timings: Vec<(String, f64)>,
     /// Decisions taken after the heads' searches (stacking), one line each.
     pub notes: Vec<String>,
+    /// (head, the multi-label head it is stacked on), for each stacked head.
+    pub stacked: Vec<(String, String)>,
 }
 
 /// Per-label (probability, is gold) pairs of `head` over the records labelled for it.
@@ -867,7 +869,7 @@ pub fn train(
 
     let mut heads = Vec::new();
     let mut metas = Vec::new();
-    // Per trained head: its task, rows, out-of-fold logits and per-fold scores (for stacking).
+    // Per trained head, what stacking needs.
     let mut trained: Vec<TrainedHead> = Vec::new();
     // Why each skipped task was skipped.
     let mut skipped = Vec::new();
@@ -895,13 +897,7 @@ pub fn train(
                 format!(", searching {} settings", coordinates.len())
             }
         ));
-        let mut fit = train_head(&data, &x, &p, base_settings(&p), &coordinates)?;
-        trained.push((
-            info,
-            data.rows.clone(),
-            std::mem::take(&mut fit.oof),
-            std::mem::take(&mut fit.fold_scores),
-        ));
+        let fit = train_head(&data, &x, &p, base_settings(&p), &coordinates)?;
         let targets = match &fit.body {
             HeadBody::Single { per_target, .. } => {
                 per_target.iter().map(|(t, _)| t.clone()).collect()
@@ -925,6 +921,11 @@ pub fn train(
             search: fit.search,
             threshold_f1: fit.threshold_f1,
         });
+        trained.push(TrainedHead {
+            data,
+            oof: fit.oof,
+            fold_scores: fit.fold_scores,
+        });
         report
             .timings
             .push((format!("head {}", info.name), start.elapsed().as_secs_f64()));
@@ -934,8 +935,6 @@ pub fn train(
         &mut heads,
         &mut metas,
         &trained,
-        train,
-        &record_rows,
         &p,
         &tfidf,
         &mut report,
@@ -1002,46 +1001,51 @@ pub fn train(
     Ok((model, report))
 }
 
-/// A trained head's task, rows of the feature matrix, out-of-fold logits `[output][row]` and
-/// per-fold scores.
-type TrainedHead<'a> = (&'a TaskInfo, Vec<usize>, Vec<Vec<f32>>, Vec<f64>);
+/// What stacking needs of a trained head: its task's records, its out-of-fold logits
+/// `[output][row]` and its per-fold scores.
+struct TrainedHead<'a> {
+    data: TaskData<'a>,
+    oof: Vec<Vec<f32>>,
+    fold_scores: Vec<f64>,
+}
 
 /// Stacks each binary head without per-target models on a multi-label head trained on the
 /// same records, when nested cross-validation says the stacker is clearly better (see
 /// [`stack`]): the binary head's model becomes the folded stacked model, with the stacker's
 /// out-of-fold calibration, threshold and score.
-#[allow(clippy::too_many_arguments)]
 fn stack_heads(
     heads: &mut [Head],
     metas: &mut [HeadMeta],
     trained: &[TrainedHead],
-    train: &[Record],
-    record_rows: &[Option<usize>],
     p: &TrainParams,
     tfidf: &FittedTfIdf,
     report: &mut TrainReport,
     progress: &(dyn Fn(&str) + Sync),
 ) {
     for h in 0..heads.len() {
-        let (info, rows, oof, fold_scores) = &trained[h];
+        let TrainedHead {
+            data,
+            oof,
+            fold_scores,
+        } = &trained[h];
+        let info = data.info;
         let binary = matches!(&heads[h].body, HeadBody::Single { per_target, .. } if per_target.is_empty())
             && heads[h].labels.len() == 2;
         if !binary {
             continue;
         }
         for m in 0..heads.len() {
-            let (m_info, m_rows, m_oof, _) = &trained[m];
+            let m_trained = &trained[m];
+            let m_info = m_trained.data.info;
             let HeadBody::Multi { models, .. } = &heads[m].body else {
                 continue;
             };
-            if m_rows != rows {
+            if m_trained.data.rows != data.rows {
                 continue;
             }
-            let Ok(data) = trainable(info, train, record_rows) else {
-                continue;
-            };
             let start = Instant::now();
-            let Some(stacked) = stack::stack_binary(&data, p, oof, fold_scores, m_oof) else {
+            let Some(stacked) = stack::stack_binary(data, p, oof, fold_scores, &m_trained.oof)
+            else {
                 continue;
             };
             let before = metas[h].cv_score;
@@ -1073,6 +1077,9 @@ fn stack_heads(
             heads[h].calibration = stacked.assessment.calibration;
             heads[h].offsets = stacked.assessment.offsets;
             metas[h].cv_score = stacked.assessment.score;
+            report
+                .stacked
+                .push((info.name.clone(), m_info.name.clone()));
             report.timings.push((
                 format!("stack {} on {}", info.name, m_info.name),
                 start.elapsed().as_secs_f64(),
