@@ -726,13 +726,16 @@ def render(res: dict) -> str:
     p(f"**rhetor**: `rhetor train TRAIN --search --select-metric {DEV_SELECT_METRIC} --seed {RHETOR_SEED} "
       f"--threads {meta['threads']}` (one training per dataset covers all its tasks), then `rhetor eval -m M DEV "
       "--format json`. `--search` chooses the vocabulary (word n-grams, character n-grams, min_df, target "
-      "features, rhetoric cues, sentiment-lexicon cues) and each head's C, features per head, class weighting, NB-SVM scaling and, for "
+      "features (mask and window, target identity, distance-weighted target context), rhetoric cues, "
+      "sentiment-lexicon cues, subword embeddings) and each head's C, features per head, class weighting, NB-SVM scaling and, for "
       "stance, per-target models, by 5-fold cross-validation grouped by document on train only: coordinate ascent (one round over the "
       "vocabulary; rounds over each head's settings until one changes nothing, C from 0.3 to 300 tried in "
       "increasing order until its score falls twice in a row) in which a setting leaves its current value "
       "only for one better by more than the standard error of the paired per-fold differences (so the chosen setting is not always the top-scoring "
-      "candidate listed in the appendix). Multi-label heads get per-label thresholds and binary heads a "
-      "decision threshold from the same cross-validation. A binary head over the same records as a multi-label "
+      "candidate listed in the appendix). Multi-label heads get one threshold per label or one for all labels, "
+      "whichever has the higher cross-fitted micro-F1 (each fold thresholded by the rule tuned on the other "
+      "folds' out-of-fold scores; that cross-fitted micro-F1 is also the multi-label heads' cross-validated "
+      "score), and binary heads a decision threshold from the same cross-validation. A binary head over the same records as a multi-label "
       "head (`persuasion`, `propaganda`) is stacked on that head's out-of-fold label logits when nested "
       "cross-validation finds the stacker clearly better, and the stacked model is folded into one linear model "
       "(the appendix's summaries say which were). SemEval-2016 stance uses "
@@ -951,7 +954,7 @@ def render(res: dict) -> str:
             p(f"| {ds} | {t['vocabulary'] or '(unparsed)'} | {h.get('task', '(unparsed)')} | {h.get('kind', '')} | "
               f"{h.get('settings', '')} | {h.get('cv_metric', '')} {fmt(h.get('cv_score'), 4)} | {t['seconds']:.0f} |")
     p("")
-    p("Full summaries (candidates, per-label thresholds, timings):")
+    p("Full summaries (candidates, thresholds, timings):")
     p("")
     for ds, d in res["rhetor_dev"].items():
         p(f"<details><summary>{ds}</summary>")

@@ -39,6 +39,14 @@ pub enum TextError {
         /// Widest supported.
         limit: usize,
     },
+    /// An embedding norm out of range.
+    #[error("the embedding norm {norm} is outside 0..={limit}")]
+    BadEmbeddingNorm {
+        /// Norm given.
+        norm: String,
+        /// Largest supported.
+        limit: String,
+    },
     /// A stemming language name that is not known.
     #[error("unknown stemming language `{0}` (known: {known})", known = crate::text::Language::NAMES.join(", "))]
     UnknownLanguage(String),

@@ -141,66 +141,139 @@ fn trains_from_standard_input_and_hashes_what_it_read() {
     );
 }
 
-/// `--sentiment` adds the lexicon's polarity pseudo-terms to the vocabulary, and `--search`
-/// scores the vocabulary with and without them, keeps the one it chose and prints both.
+/// Each cue setting (`--sentiment`, `--target-identity`, `--target-context`, `--embeddings`)
+/// adds its features to the vocabulary, and `--search` scores the vocabulary with and without
+/// it, keeps the one it chose and prints both.
 #[test]
-fn sentiment_cues_are_a_vocabulary_setting_the_search_tries() {
+fn cue_settings_are_vocabulary_settings_the_search_tries() {
+    use rhetor::text::AnalyzerParams;
+    type Setting = fn(&AnalyzerParams) -> bool;
+    // (flags, its search grid and values, the setting, the start of features it must add, how
+    // the summary names it)
+    type Row<'a> = (&'a [&'a str], [&'a str; 2], Setting, &'a str, &'a str);
+    let table: [Row; 4] = [
+        (
+            &["--sentiment"],
+            ["--sentiment-grid", "off,on"],
+            |a| a.sentiment,
+            "\u{2}negative",
+            "sentiment",
+        ),
+        (
+            &["--target-identity"],
+            ["--target-identity-grid", "off,on"],
+            |a| a.target_identity,
+            "\u{2}target-is:",
+            "target identity",
+        ),
+        (
+            &["--target-context"],
+            ["--target-context-grid", "off,on"],
+            |a| a.target_context,
+            "\u{2}near-",
+            "target context",
+        ),
+        (
+            &["--embeddings", "0.5"],
+            ["--embeddings-grid", "0,0.5"],
+            |a| a.embeddings > 0.0,
+            "\u{2}embedding:",
+            "embeddings 0.5",
+        ),
+    ];
+    let off = [
+        ("--sentiment-grid", "off"),
+        ("--target-identity-grid", "off"),
+        ("--target-context-grid", "off"),
+        ("--embeddings-grid", "0"),
+    ];
     let dir = Dir::new();
-    let fixed = dir.path("fixed.rhetor");
-    let mut cmd = rhetor(["train", "corpus/train.jsonl", "-q", "--folds", "3"]);
-    cmd.args(["--task", "stance", "--sentiment", "--c-grid", "1", "-o"])
-        .arg(&fixed);
-    ok(cmd);
-    let model = Model::load(&fixed).unwrap();
-    assert!(model.data().analyzer.params().sentiment);
-    for cue in ["\u{2}negative", "\u{2}positive"] {
-        assert!(model.tfidf().id(cue).is_some(), "{cue:?} in the vocabulary");
-    }
+    for (flags, [grid, values], setting, prefix, name) in table {
+        let fixed = dir.path("fixed.rhetor");
+        let mut cmd = rhetor(["train", "corpus/train.jsonl", "-q", "--folds", "3"]);
+        cmd.args(["--task", "stance", "--c-grid", "1"])
+            .args(flags)
+            .arg("-o")
+            .arg(&fixed);
+        ok(cmd);
+        let model = Model::load(&fixed).unwrap();
+        let flag = flags[0];
+        assert!(setting(model.data().analyzer.params()), "{flag}");
+        let tfidf = model.tfidf();
+        let terms: Vec<&str> = (0..tfidf.n_features() as u32)
+            .map(|f| tfidf.term(f))
+            .collect();
+        assert!(
+            terms.iter().any(|t| t.starts_with(prefix)),
+            "{flag}: a feature {prefix:?}… in the vocabulary"
+        );
+        // The context block sits between the terms and the embedding blocks, and only
+        // --target-context makes one; only --embeddings makes embedding blocks.
+        let n_context = tfidf.n_context();
+        assert_eq!(n_context > 0, flag == "--target-context", "{flag}");
+        assert_eq!(
+            tfidf.n_embedding_blocks() > 0,
+            flag == "--embeddings",
+            "{flag}"
+        );
+        let context_first = tfidf.pinned_from() as usize;
+        assert!(terms[context_first..context_first + n_context]
+            .iter()
+            .all(|t| t.starts_with("\u{2}near")));
 
-    let searched = dir.path("searched.rhetor");
-    let mut cmd = rhetor([
-        "train",
-        "corpus/train.jsonl",
-        "--folds",
-        "3",
-        "--task",
-        "stance",
-    ]);
-    cmd.args([
-        "--search",
-        "--word-ngrams-grid",
-        "1-2",
-        "--char-ngrams-grid",
-        "none",
-        "--min-df-grid",
-        "2",
-        "--target-grid",
-        "none",
-        "--rhetoric-grid",
-        "off",
-        "--sentiment-grid",
-        "off,on",
-        "--features-grid",
-        "5000",
-        "--c-grid",
-        "1",
-        "-o",
-    ])
-    .arg(&searched);
-    let out = ok(cmd);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let model = Model::load(&searched).unwrap();
-    let points = &model.data().meta.vocabulary_search;
-    let tried: Vec<bool> = points.iter().map(|p| p.analyzer.sentiment).collect();
-    assert_eq!(
-        tried,
-        [false, true],
-        "both candidates scored, in grid order"
-    );
-    assert!(points
-        .iter()
-        .all(|p| p.score.is_finite() && p.n_features > 0));
-    let chosen = model.data().analyzer.params();
-    assert!(points.iter().any(|p| p.analyzer == *chosen));
-    assert_contains(&stderr, "word 1-2, char none, min_df 2, sentiment ");
+        let searched = dir.path("searched.rhetor");
+        let mut cmd = rhetor([
+            "train",
+            "corpus/train.jsonl",
+            "--folds",
+            "3",
+            "--task",
+            "stance",
+        ]);
+        cmd.args([
+            "--search",
+            "--word-ngrams-grid",
+            "1-2",
+            "--char-ngrams-grid",
+            "none",
+            "--min-df-grid",
+            "2",
+            "--target-grid",
+            "0",
+            "--rhetoric-grid",
+            "off",
+            "--features-grid",
+            "5000",
+            "--c-grid",
+            "1",
+        ]);
+        for (other, none) in off {
+            cmd.args([other, if other == grid { values } else { none }]);
+        }
+        cmd.arg("-o").arg(&searched);
+        let out = ok(cmd);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let model = Model::load(&searched).unwrap();
+        let points = &model.data().meta.vocabulary_search;
+        // The starting point (no target features), then the target grid's one value, then
+        // the setting's two values.
+        let tried: Vec<(bool, bool)> = points
+            .iter()
+            .map(|p| (p.analyzer.target_mask, setting(&p.analyzer)))
+            .collect();
+        assert_eq!(
+            tried,
+            [(false, false), (true, false), (true, true)],
+            "{grid}: both candidates scored, in grid order"
+        );
+        assert!(points
+            .iter()
+            .all(|p| p.score.is_finite() && p.n_features > 0));
+        let chosen = model.data().analyzer.params();
+        assert!(points.iter().any(|p| p.analyzer == *chosen));
+        assert_contains(
+            &stderr,
+            &format!("word 1-2, char none, min_df 2, target mask window 0, {name} "),
+        );
+    }
 }

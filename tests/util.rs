@@ -87,17 +87,41 @@ pub fn assert_contains(haystack: &str, needle: &str) {
 /// Training settings that keep the tiny corpus fast to train in tests.
 pub const FAST: [&str; 6] = ["--folds", "3", "--c-grid", "1", "--min-df", "1"];
 
+/// Trains a model on `corpus/train.jsonl` with [`FAST`] settings and `extra` flags.
+fn train_tiny(name: &str, extra: &[&str]) -> (Dir, PathBuf) {
+    let dir = Dir::new();
+    let model = dir.path(name);
+    let mut cmd = rhetor(["train", "corpus/train.jsonl", "-q", "-o"]);
+    cmd.arg(&model).args(FAST).args(extra);
+    ok(cmd);
+    (dir, model)
+}
+
 /// A model trained once per test run on `corpus/train.jsonl` (stance, frame, technique).
 pub fn tiny_model() -> &'static Path {
     static MODEL: OnceLock<(Dir, PathBuf)> = OnceLock::new();
+    &MODEL.get_or_init(|| train_tiny("tiny.rhetor", &[])).1
+}
+
+/// Like [`tiny_model`], with every feature of the records' stance targets (mask, window,
+/// identity, context), sentiment cues and subword embeddings.
+pub fn tiny_target_model() -> &'static Path {
+    static MODEL: OnceLock<(Dir, PathBuf)> = OnceLock::new();
     &MODEL
         .get_or_init(|| {
-            let dir = Dir::new();
-            let model = dir.path("tiny.rhetor");
-            let mut cmd = rhetor(["train", "corpus/train.jsonl", "-q", "-o"]);
-            cmd.arg(&model).args(FAST);
-            ok(cmd);
-            (dir, model)
+            train_tiny(
+                "tiny-target.rhetor",
+                &[
+                    "--target-mask",
+                    "--target-window",
+                    "2",
+                    "--target-identity",
+                    "--target-context",
+                    "--sentiment",
+                    "--embeddings",
+                    "0.5",
+                ],
+            )
         })
         .1
 }

@@ -296,7 +296,7 @@ impl<'h> RowFormatter<'h> {
 
     /// `{"task": {"label": [{"text": ..., "start": s, "end": e, "weight": w}, ...]}}`: per
     /// predicted label, its evidence, strongest first (`start`/`end` are the byte span of the
-    /// first place in the paragraph).
+    /// first place in the paragraph, both `null` for the terms of the record's target itself).
     fn evidence_json(&self, out: &mut Vec<u8>, scores: &[TaskScores], evidence: &[LabelEvidence]) {
         out.push(b'{');
         let mut first_task = true;
@@ -322,11 +322,13 @@ impl<'h> RowFormatter<'h> {
                     }
                     out.extend_from_slice(b"{\"text\":");
                     json_str(out, &ev.text);
-                    let _ = write!(
-                        out,
-                        ",\"start\":{},\"end\":{},\"weight\":",
-                        ev.spans[0].0, ev.spans[0].1
-                    );
+                    match ev.spans.first() {
+                        Some((start, end)) => {
+                            let _ = write!(out, ",\"start\":{start},\"end\":{end},\"weight\":");
+                        }
+                        // The terms of the record's target: not a place in the paragraph.
+                        None => out.extend_from_slice(b",\"start\":null,\"end\":null,\"weight\":"),
+                    }
                     json_weight(out, ev.weight);
                     out.push(b'}');
                 }

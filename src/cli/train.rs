@@ -128,6 +128,19 @@ pub struct Args {
     /// (English), flipped after a negator, and side-tagged near a target with --target-window.
     #[arg(long)]
     sentiment: bool,
+    /// Who the target is as features: the target's words, and its last word.
+    #[arg(long)]
+    target_identity: bool,
+    /// The context of target mentions as a feature block of its own: every token of the text,
+    /// side-tagged and weighted by 1/distance to the nearest mention (and, with --sentiment,
+    /// the lexicon's polarity the same way).
+    #[arg(long)]
+    target_context: bool,
+    /// Subword embeddings as features (the word pieces of a pretrained sentence encoder,
+    /// compiled in): the text's mean embedding, and beside a target mention the mean embeddings
+    /// of the words before and after it, each scaled to this norm (0: off; 0.5 is a good start).
+    #[arg(long, default_value_t = 0.0, value_name = "NORM")]
+    embeddings: f32,
     /// Minimum document frequency: a count (2) or a fraction (0.001).
     #[arg(long, default_value = "2")]
     min_df: DocFreq,
@@ -212,6 +225,15 @@ pub struct Args {
     /// Search grid: sentiment cues.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "off,on")]
     sentiment_grid: Vec<OnOff>,
+    /// Search grid: target identity features (searched only when records have a target).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "off,on")]
+    target_identity_grid: Vec<OnOff>,
+    /// Search grid: target context block (searched only when records have a target).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "off,on")]
+    target_context_grid: Vec<OnOff>,
+    /// Search grid: embedding norms (0: no embeddings).
+    #[arg(long, value_delimiter = ',', default_value = "0,0.5,1")]
+    embeddings_grid: Vec<f32>,
     /// Search grid: features per model.
     #[arg(long, value_delimiter = ',', default_value = "2000,5000,10000")]
     features_grid: Vec<usize>,
@@ -276,6 +298,9 @@ pub fn run(a: Args) -> Result<Outcome> {
             target_window: a.target_window,
             rhetoric: a.rhetoric,
             sentiment: a.sentiment,
+            target_identity: a.target_identity,
+            target_context: a.target_context,
+            embeddings: a.embeddings,
         },
         tfidf: TfIdfParams {
             min_df: a.min_df,
@@ -310,6 +335,17 @@ pub fn run(a: Args) -> Result<Outcome> {
             target: a.target_grid.iter().map(|t| t.0).collect(),
             rhetoric: a.rhetoric_grid.iter().map(|o| *o == OnOff::On).collect(),
             sentiment: a.sentiment_grid.iter().map(|o| *o == OnOff::On).collect(),
+            target_identity: a
+                .target_identity_grid
+                .iter()
+                .map(|o| *o == OnOff::On)
+                .collect(),
+            target_context: a
+                .target_context_grid
+                .iter()
+                .map(|o| *o == OnOff::On)
+                .collect(),
+            embeddings: a.embeddings_grid.clone(),
             features: a.features_grid.clone(),
             class_weights: a
                 .class_weight_grid
@@ -437,6 +473,18 @@ pub fn run(a: Args) -> Result<Outcome> {
                 }
             }
             if let HeadBody::Multi { thresholds, .. } = &head.body {
+                if let Some(rule) = hm.threshold_rule {
+                    let scores: Vec<String> = hm
+                        .threshold_rules
+                        .iter()
+                        .map(|(r, f1)| format!("{} {f1:.4}", r.describe()))
+                        .collect();
+                    eprintln!(
+                        "      thresholds: {} (cross-fitted micro-F1: {})",
+                        rule.describe(),
+                        scores.join(", ")
+                    );
+                }
                 for (l, label) in head.labels.iter().enumerate() {
                     let f1 = hm
                         .threshold_f1

@@ -157,6 +157,11 @@ pub struct CachedWord {
     pub flags: u8,
     /// What the sentiment cues need to know of it.
     pub cue: CueToken,
+    /// Its word pieces (for embeddings): `pieces` of the cache's piece arena from `first_piece`
+    /// on ([`WordCache::pieces`]).
+    pub first_piece: u32,
+    /// How many word pieces it has.
+    pub pieces: u16,
 }
 
 impl CachedWord {
@@ -175,6 +180,8 @@ pub struct WordCache {
     index_id: u64,
     short: FxHashMap<ShortKey, CachedWord>,
     long: FxHashMap<Box<str>, CachedWord>,
+    /// The word pieces of the cached words, one run per word.
+    pieces: Vec<u32>,
 }
 
 impl std::fmt::Debug for ShortKey {
@@ -187,35 +194,54 @@ impl std::fmt::Debug for ShortKey {
 }
 
 impl WordCache {
-    /// What is known of `surface` in `index`, computed with `normalize` on a miss.
+    /// What is known of `surface` in `index`, computed with `normalize` on a miss; `normalize`
+    /// may append the word's pieces to the arena it is given (they are then the word's
+    /// [`CachedWord::first_piece`] and [`CachedWord::pieces`]).
     pub fn get_or_insert(
         &mut self,
         index: &TermIndex,
         surface: &str,
-        normalize: impl FnOnce() -> CachedWord,
+        normalize: impl FnOnce(&mut Vec<u32>) -> CachedWord,
     ) -> CachedWord {
-        if self.index_id != index.id {
+        if self.index_id != index.id
+            || self.short.len() + self.long.len() >= CACHE_LIMIT
+            || self.pieces.len() >= PIECES_LIMIT
+        {
             self.short.clear();
             self.long.clear();
+            self.pieces.clear();
             self.index_id = index.id;
         }
-        if self.short.len() + self.long.len() >= CACHE_LIMIT {
-            self.short.clear();
-            self.long.clear();
-        }
+        let pieces = &mut self.pieces;
+        let fill = || {
+            let first = pieces.len();
+            let mut w = normalize(pieces);
+            w.first_piece = first as u32;
+            w.pieces = (pieces.len() - first).min(usize::from(u16::MAX)) as u16;
+            w
+        };
         match ShortKey::new(surface) {
-            Some(k) => *self.short.entry(k).or_insert_with(normalize),
+            Some(k) => *self.short.entry(k).or_insert_with(fill),
             None => {
                 if let Some(&t) = self.long.get(surface) {
                     return t;
                 }
-                let t = normalize();
+                let t = fill();
                 self.long.insert(surface.into(), t);
                 t
             }
         }
     }
+
+    /// The word pieces of a word this cache returned.
+    pub fn pieces(&self, word: &CachedWord) -> &[u32] {
+        let first = word.first_piece as usize;
+        &self.pieces[first..first + usize::from(word.pieces)]
+    }
 }
+
+/// Word pieces a [`WordCache`] holds before it starts over.
+const PIECES_LIMIT: usize = 1 << 20;
 
 #[cfg(test)]
 mod tests {
@@ -261,18 +287,29 @@ mod tests {
             token,
             ..CachedWord::default()
         };
-        let cached = || -> CachedWord { unreachable!("cached") };
-        assert_eq!(cache.get_or_insert(&a, "X", || word(a.token("x"))), word(0));
+        let cached = |_: &mut Vec<u32>| -> CachedWord { unreachable!("cached") };
+        assert_eq!(
+            cache.get_or_insert(&a, "X", |_| word(a.token("x"))),
+            word(0)
+        );
         assert_eq!(cache.get_or_insert(&a, "X", cached), word(0));
-        let again = cache.get_or_insert(&b, "X", || word(b.token("x")));
+        let again = cache.get_or_insert(&b, "X", |_| word(b.token("x")));
         assert_eq!(again, word(1), "another index: recomputed");
         let long = "Antidisestablishmentarianism";
-        assert_eq!(cache.get_or_insert(&b, long, || word(7)), word(7));
+        assert_eq!(cache.get_or_insert(&b, long, |_| word(7)), word(7));
         assert_eq!(cache.get_or_insert(&b, long, cached), word(7));
         assert_eq!(
-            cache.get_or_insert(&b, "fifteen-bytes!!", || word(3)),
+            cache.get_or_insert(&b, "fifteen-bytes!!", |_| word(3)),
             word(3)
         );
         assert_eq!(cache.get_or_insert(&b, "fifteen-bytes!!", cached), word(3));
+        // Pieces appended while normalizing belong to the word.
+        let w = cache.get_or_insert(&b, "pieces", |arena| {
+            arena.extend([7, 8, 9]);
+            word(2)
+        });
+        assert_eq!(cache.pieces(&w), [7, 8, 9]);
+        let again = cache.get_or_insert(&b, "pieces", cached);
+        assert_eq!(cache.pieces(&again), [7, 8, 9]);
     }
 }

@@ -10,4 +10,7 @@ mod tfidf;
 pub use index::{TermIndex, WordCache};
 
 pub use sparse::{CsrMatrix, SparseVec};
-pub use tfidf::{DocFreq, FittedTfIdf, TfIdfParams, TfIdfValidParams, TransformScratch, MAX_IDF};
+pub use tfidf::{
+    DocFreq, FeatureCounts, FittedTfIdf, TfIdfParams, TfIdfValidParams, TransformScratch,
+    CONTEXT_BLOCK_NORM, MAX_IDF,
+};

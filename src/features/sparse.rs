@@ -34,6 +34,8 @@ impl SparseVec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsrMatrix {
     n_cols: usize,
+    /// Columns from this one on form a block that feature selection keeps whole.
+    pinned_from: usize,
     indptr: Vec<usize>,
     indices: Vec<u32>,
     values: Vec<f32>,
@@ -44,10 +46,22 @@ impl CsrMatrix {
     pub fn new(n_cols: usize) -> Self {
         CsrMatrix {
             n_cols,
+            pinned_from: n_cols,
             indptr: vec![0],
             indices: Vec::new(),
             values: Vec::new(),
         }
+    }
+
+    /// Marks the columns from `first` on as a block that feature selection keeps whole (the
+    /// target-context block of a TF-IDF matrix).
+    pub fn pin_columns_from(&mut self, first: usize) {
+        self.pinned_from = first.min(self.n_cols);
+    }
+
+    /// The first column of the block that feature selection keeps whole (`n_cols` if none).
+    pub fn pinned_from(&self) -> usize {
+        self.pinned_from
     }
 
     /// Appends a row. Ids must be increasing and below `n_cols` (checked in debug builds).
@@ -93,6 +107,7 @@ impl CsrMatrix {
     /// A new matrix with the given rows, in the given order (rows may repeat).
     pub fn select_rows(&self, rows: &[usize]) -> CsrMatrix {
         let mut m = CsrMatrix::new(self.n_cols);
+        m.pinned_from = self.pinned_from;
         for &r in rows {
             let (ids, vals) = self.row(r);
             m.push_row(ids, vals);

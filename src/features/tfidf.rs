@@ -7,6 +7,13 @@
 //! and returns the training rows. [`FittedTfIdf`] then weighs any text with that fixed vocabulary
 //! and IDF: `tf' = 1 + ln(tf)` (sublinear), `idf = ln((1 + n) / (1 + df)) + 1` (smoothed), rows
 //! scaled to unit L2 norm. These are scikit-learn's `TfidfVectorizer(sublinear_tf=True)` weights.
+//!
+//! With the analyzer's `target_context`, a text with a target also has weighted context terms
+//! (see [`crate::text::AnalyzerParams::target_context`]). They form a second block of features,
+//! numbered after the terms, kept by the same document-frequency bounds (not `max_features`):
+//! each weighs `ln(1 + w)` for the sum `w` of its weights in the text, without IDF, and the
+//! block is scaled to its own L2 norm [`CONTEXT_BLOCK_NORM`], so it neither drowns the n-grams
+//! nor is drowned by them.
 
 use std::fmt;
 use std::str::FromStr;
@@ -19,9 +26,9 @@ use super::index::{CachedWord, TermIndex, WordCache, NONE};
 use super::sparse::{CsrMatrix, SparseVec};
 use crate::error::FeatureError;
 use crate::text::{
-    for_each_char_gram, for_each_cue, is_caps, lower_into, segment, Analyzer, CueToken, Scratch,
-    Span, TokenKind, CAPS_TERM, INTENSIFIERS, INTENSIFIER_TERM, SECOND_PERSON, SENTIMENT_TERMS,
-    YOU_TERM,
+    embeddings, for_each_char_gram, for_each_cue, is_caps, lower_into, segment, Analyzer, CueToken,
+    EmbeddingBlock, Scratch, Sink, Span, TermSource, TokenKind, CAPS_TERM, EMBEDDING_DIM,
+    INTENSIFIERS, INTENSIFIER_TERM, SECOND_PERSON, SENTIMENT_TERMS, YOU_TERM,
 };
 
 /// A document-frequency bound: an absolute count of documents or a fraction of them.
@@ -156,42 +163,121 @@ impl TfIdfParams {
 /// Documents analysed per parallel work unit while fitting.
 const FIT_CHUNK: usize = 512;
 
+/// The L2 norm of a row's target-context block (the n-gram block has norm 1). Chosen by
+/// cross-validation on NewsMTSC train (macro-F1 of the target sentiment head, 5 folds grouped
+/// by article): 0.7 scored above 0.4, 0.5, 1.0 and 1.5.
+pub const CONTEXT_BLOCK_NORM: f32 = 0.7;
+
 /// The largest IDF a model file may hold. Fitted IDFs are below 50 for any corpus size (`ln`
 /// of the number of documents, plus one); the bound keeps weighted counts, and so logits,
 /// finite for any text.
 pub const MAX_IDF: f32 = 1e6;
 
-/// Terms of one chunk of documents: a local interner and each document's (local id, count).
+/// Terms of one chunk of documents: a local interner, each document's (local id, count), its
+/// target-context terms' (local id, summed weight) and its embedding blocks' summed vectors.
 struct ChunkTerms {
     terms: Vec<String>,
     docs: Vec<Vec<(u32, u32)>>,
+    context: Vec<Vec<(u32, f32)>>,
+    embedded: Vec<Vec<f32>>,
+}
+
+/// Collects what the analyzer finds in one text while fitting: terms interned locally.
+struct FitSink<'a> {
+    interner: &'a mut FxHashMap<String, u32>,
+    terms: &'a mut Vec<String>,
+    ids: Vec<u32>,
+    weighted: Vec<(u32, f32)>,
+    embedded: Vec<f32>,
+}
+
+impl Sink for FitSink<'_> {
+    fn term(&mut self, term: &str, _: TermSource) {
+        self.ids.push(intern(self.interner, self.terms, term));
+    }
+
+    fn context(&mut self, term: &str, weight: f32, _: TermSource) {
+        let id = intern(self.interner, self.terms, term);
+        self.weighted.push((id, weight));
+    }
+
+    fn piece(&mut self, block: EmbeddingBlock, piece: u32, _: TermSource) {
+        add_piece(&mut self.embedded, block, piece);
+    }
+}
+
+/// Adds the vector of word piece `piece` to block `block` of a text's embedding sums.
+#[inline]
+fn add_piece(embedded: &mut [f32], block: EmbeddingBlock, piece: u32) {
+    let at = block as usize * EMBEDDING_DIM;
+    embeddings().add(piece, 1.0, &mut embedded[at..at + EMBEDDING_DIM]);
+}
+
+/// The id of `term` in a local interner, adding it if new.
+fn intern(interner: &mut FxHashMap<String, u32>, terms: &mut Vec<String>, term: &str) -> u32 {
+    match interner.get(term) {
+        Some(&id) => id,
+        None => {
+            let id = terms.len() as u32;
+            terms.push(term.to_string());
+            interner.insert(term.to_string(), id);
+            id
+        }
+    }
 }
 
 fn analyse_chunk(analyzer: &Analyzer, texts: &[(&str, Option<&str>)]) -> ChunkTerms {
     let mut interner: FxHashMap<String, u32> = FxHashMap::default();
     let mut terms = Vec::new();
     let mut scratch = Scratch::default();
-    let mut ids = Vec::new();
-    let docs = texts
-        .iter()
-        .map(|(text, target)| {
-            ids.clear();
-            analyzer.for_each_term_with_target(text, *target, &mut scratch, |term, _| {
-                let id = match interner.get(term) {
-                    Some(&id) => id,
-                    None => {
-                        let id = terms.len() as u32;
-                        terms.push(term.to_string());
-                        interner.insert(term.to_string(), id);
-                        id
-                    }
-                };
-                ids.push(id);
-            });
-            count_ids(&mut ids)
-        })
-        .collect();
-    ChunkTerms { terms, docs }
+    let n_embedded = analyzer.embedding_blocks().len() * EMBEDDING_DIM;
+    let mut docs = Vec::with_capacity(texts.len());
+    let mut context = Vec::with_capacity(texts.len());
+    let mut embedded = Vec::with_capacity(texts.len());
+    for (text, target) in texts {
+        let mut sink = FitSink {
+            interner: &mut interner,
+            terms: &mut terms,
+            ids: Vec::new(),
+            weighted: Vec::new(),
+            embedded: vec![0.0; n_embedded],
+        };
+        analyzer.analyze(text, *target, &mut scratch, &mut sink);
+        docs.push(count_ids(&mut sink.ids));
+        context.push(sum_weights(&mut sink.weighted));
+        embedded.push(sink.embedded);
+    }
+    ChunkTerms {
+        terms,
+        docs,
+        context,
+        embedded,
+    }
+}
+
+/// Sorts (id, weight) pairs by id and adds up the weights of each id, in place.
+fn sum_weights(pairs: &mut [(u32, f32)]) -> Vec<(u32, f32)> {
+    let mut out: Vec<(u32, f32)> = Vec::new();
+    sum_weights_into(pairs, &mut out);
+    out
+}
+
+/// [`sum_weights`] into `out` (cleared first).
+fn sum_weights_into(pairs: &mut [(u32, f32)], out: &mut Vec<(u32, f32)>) {
+    out.clear();
+    pairs.sort_by_key(|&(id, _)| id);
+    for &(id, w) in pairs.iter() {
+        match out.last_mut() {
+            Some((last, sum)) if *last == id => *sum += w,
+            _ => out.push((id, w)),
+        }
+    }
+}
+
+/// `ln(1 + w)`: a target-context feature's weight for the sum `w` of its weights in a text.
+#[inline]
+fn context_weight(w: f32) -> f32 {
+    w.ln_1p()
 }
 
 /// Sorts ids and returns (id, count) runs.
@@ -291,6 +377,9 @@ impl TfIdfValidParams {
             .collect();
         let mut df = vec![0u32; global_terms.len()];
         let mut total = vec![0u64; global_terms.len()];
+        // Whether a term is a target-context term (the analyzer's prefixes keep the two kinds
+        // apart: no term is both).
+        let mut is_context = vec![false; global_terms.len()];
         for (chunk, remap) in chunks.iter().zip(&remaps) {
             for doc in &chunk.docs {
                 for &(local, count) in doc {
@@ -299,16 +388,27 @@ impl TfIdfValidParams {
                     total[g] += u64::from(count);
                 }
             }
+            for doc in &chunk.context {
+                for &(local, _) in doc {
+                    let g = remap[local as usize] as usize;
+                    df[g] += 1;
+                    is_context[g] = true;
+                }
+            }
         }
 
         let n_docs = texts.len();
         let min_df = self.0.min_df.resolve(n_docs);
         let max_df = self.0.max_df.resolve(n_docs);
+        let in_bounds = |g: u32| {
+            let d = f64::from(df[g as usize]);
+            d >= min_df && d <= max_df
+        };
         let mut kept: Vec<u32> = (0..global_terms.len() as u32)
-            .filter(|&g| {
-                let d = f64::from(df[g as usize]);
-                d >= min_df && d <= max_df
-            })
+            .filter(|&g| !is_context[g as usize] && in_bounds(g))
+            .collect();
+        let mut kept_context: Vec<u32> = (0..global_terms.len() as u32)
+            .filter(|&g| is_context[g as usize] && in_bounds(g))
             .collect();
         if let Some(limit) = self.0.max_features {
             if kept.len() > limit {
@@ -327,12 +427,17 @@ impl TfIdfValidParams {
         // Ids by decreasing document frequency (ties by term, so still independent of document
         // order and thread count): the features of common words, which make up most of any
         // text, then sit together at the front of every per-feature table, which keeps scoring
-        // in cache.
-        kept.sort_by(|&a, &b| {
+        // in cache. The context block follows, in the same order.
+        let by_df = |&a: &u32, &b: &u32| {
             df[b as usize]
                 .cmp(&df[a as usize])
                 .then_with(|| global_terms[a as usize].cmp(global_terms[b as usize]))
-        });
+        };
+        kept.sort_by(by_df);
+        kept_context.sort_by(by_df);
+        let context_from = kept.len() as u32;
+        kept.extend(kept_context);
+        let embedding_from = kept.len() as u32;
 
         let mut feature_of = vec![u32::MAX; global_terms.len()];
         for (id, &g) in kept.iter().enumerate() {
@@ -342,6 +447,9 @@ impl TfIdfValidParams {
         let idf: Vec<f32> = kept
             .iter()
             .map(|&g| {
+                if is_context[g as usize] {
+                    return 1.0;
+                }
                 let d = f64::from(df[g as usize]);
                 let v = if self.0.smooth_idf {
                     ((1.0 + n) / (1.0 + d)).ln() + 1.0
@@ -351,24 +459,44 @@ impl TfIdfValidParams {
                 v as f32
             })
             .collect();
-        let terms: Vec<String> = kept
+        let mut terms: Vec<String> = kept
             .iter()
             .map(|&g| global_terms[g as usize].to_string())
             .collect();
-        let fitted = FittedTfIdf::new(self.clone(), terms, idf);
+        // The embedding blocks' dimensions, named `⟨embedding⟩:0`... (no IDF).
+        let mut idf = idf;
+        for block in analyzer.embedding_blocks() {
+            terms.extend((0..EMBEDDING_DIM).map(|d| format!("{}:{d}", block.term())));
+            idf.extend(std::iter::repeat_n(1.0, EMBEDDING_DIM));
+        }
+        let layout = Layout {
+            context_from,
+            embedding_from,
+            embedding_norm: analyzer.config().params().embeddings,
+        };
+        let fitted = FittedTfIdf::new(self.clone(), terms, idf, layout);
 
         let mut matrix = CsrMatrix::new(fitted.n_features());
+        matrix.pin_columns_from(fitted.pinned_from() as usize);
         let mut row = SparseVec::default();
         let mut counts = Vec::new();
+        let mut context = Vec::new();
         for (chunk, remap) in chunks.iter().zip(&remaps) {
-            for doc in &chunk.docs {
+            let docs = chunk.docs.iter().zip(&chunk.context).zip(&chunk.embedded);
+            for ((doc, doc_context), embedded) in docs {
                 counts.clear();
                 counts.extend(doc.iter().filter_map(|&(local, count)| {
                     let f = feature_of[remap[local as usize] as usize];
                     (f != u32::MAX).then_some((f, count))
                 }));
                 counts.sort_unstable();
-                fitted.weigh(&counts, &mut row);
+                context.clear();
+                context.extend(doc_context.iter().filter_map(|&(local, w)| {
+                    let f = feature_of[remap[local as usize] as usize];
+                    (f != u32::MAX).then_some((f, w))
+                }));
+                context.sort_by_key(|&(f, _)| f);
+                fitted.weigh(&counts, &context, embedded, &mut row);
                 matrix.push_row(&row.indices, &row.values);
             }
         }
@@ -381,8 +509,12 @@ impl TfIdfValidParams {
 #[serde(from = "FittedTfIdfData", into = "FittedTfIdfData")]
 pub struct FittedTfIdf {
     params: TfIdfValidParams,
+    /// The terms, then the target-context terms, then the embedding dimensions.
     terms: Vec<String>,
+    /// Per feature; 1 for the context and embedding blocks.
     idf: Vec<f32>,
+    /// Where the blocks start.
+    layout: Layout,
     index: TermIndex,
     /// Feature ids of the rhetoric cues ([`CAPS_TERM`], [`INTENSIFIER_TERM`], [`YOU_TERM`]).
     cue_ids: [u32; 3],
@@ -396,11 +528,23 @@ struct FittedTfIdfData {
     params: TfIdfValidParams,
     terms: Vec<String>,
     idf: Vec<f32>,
+    layout: Layout,
+}
+
+/// Where a vocabulary's feature blocks start: the terms are `0..context_from`, the
+/// target-context terms `context_from..embedding_from`, the embedding blocks' dimensions
+/// (`EMBEDDING_DIM` per block) the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Layout {
+    context_from: u32,
+    embedding_from: u32,
+    /// The L2 norm of each embedding block of a row.
+    embedding_norm: f32,
 }
 
 impl From<FittedTfIdfData> for FittedTfIdf {
     fn from(d: FittedTfIdfData) -> Self {
-        FittedTfIdf::new(d.params, d.terms, d.idf)
+        FittedTfIdf::new(d.params, d.terms, d.idf, d.layout)
     }
 }
 
@@ -410,6 +554,7 @@ impl From<FittedTfIdf> for FittedTfIdfData {
             params: f.params,
             terms: f.terms,
             idf: f.idf,
+            layout: f.layout,
         }
     }
 }
@@ -430,6 +575,50 @@ pub struct TransformScratch {
     chars: Vec<char>,
     term: String,
     cues: Vec<CueToken>,
+    /// Target-context terms of the last text: (feature, weight) per occurrence, then summed.
+    context_pairs: Vec<(u32, f32)>,
+    context: Vec<(u32, f32)>,
+    /// Summed piece vectors of the last text's embedding blocks.
+    embedded: Vec<f32>,
+}
+
+/// The features of one text before weighting, as [`FittedTfIdf::count_features`] gives them.
+#[derive(Debug, Clone, Copy)]
+pub struct FeatureCounts<'s> {
+    /// (feature id, raw count) of the terms, in order of first occurrence.
+    pub terms: &'s [(u32, u32)],
+    /// (feature id, summed weight) of the target-context terms, by increasing id.
+    pub context: &'s [(u32, f32)],
+    /// The summed piece vectors of the embedding blocks, one after the other
+    /// (`EMBEDDING_DIM` each; empty without embeddings).
+    pub embedded: &'s [f32],
+}
+
+/// Collects what the analyzer finds in one text while transforming: terms looked up in the
+/// vocabulary.
+struct LookupSink<'a> {
+    index: &'a TermIndex,
+    features: &'a mut Vec<u32>,
+    context: &'a mut Vec<(u32, f32)>,
+    embedded: &'a mut Vec<f32>,
+}
+
+impl Sink for LookupSink<'_> {
+    fn term(&mut self, term: &str, _: TermSource) {
+        if let Some(f) = self.index.term(term) {
+            self.features.push(f);
+        }
+    }
+
+    fn context(&mut self, term: &str, weight: f32, _: TermSource) {
+        if let Some(f) = self.index.term(term) {
+            self.context.push((f, weight));
+        }
+    }
+
+    fn piece(&mut self, block: EmbeddingBlock, piece: u32, _: TermSource) {
+        add_piece(self.embedded, block, piece);
+    }
 }
 
 impl TransformScratch {
@@ -440,7 +629,7 @@ impl TransformScratch {
 }
 
 impl FittedTfIdf {
-    fn new(params: TfIdfValidParams, terms: Vec<String>, idf: Vec<f32>) -> Self {
+    fn new(params: TfIdfValidParams, terms: Vec<String>, idf: Vec<f32>, layout: Layout) -> Self {
         let index = TermIndex::new(terms.iter().map(String::as_str));
         let id = |t: &str| index.term(t).unwrap_or(NONE);
         let cue_ids = [CAPS_TERM, INTENSIFIER_TERM, YOU_TERM].map(id);
@@ -449,9 +638,93 @@ impl FittedTfIdf {
             params,
             terms,
             idf,
+            layout,
             index,
             cue_ids,
             sentiment_ids,
+        }
+    }
+
+    /// Whether feature `id` belongs to the target-context block.
+    pub fn is_context(&self, id: u32) -> bool {
+        (self.layout.context_from..self.layout.embedding_from).contains(&id)
+    }
+
+    /// The number of features in the target-context block.
+    pub fn n_context(&self) -> usize {
+        (self.layout.embedding_from - self.layout.context_from) as usize
+    }
+
+    /// The first feature of the blocks that per-head feature selection keeps whole (target
+    /// context and embeddings).
+    pub fn pinned_from(&self) -> u32 {
+        self.layout.context_from
+    }
+
+    /// The embedding block and dimension of feature `id`, if it is one.
+    pub fn embedding_dim(&self, id: u32) -> Option<(usize, usize)> {
+        let at = id.checked_sub(self.layout.embedding_from)? as usize;
+        (at < self.n_embedding_blocks() * EMBEDDING_DIM)
+            .then_some((at / EMBEDDING_DIM, at % EMBEDDING_DIM))
+    }
+
+    /// The number of embedding blocks (0 without embeddings).
+    pub fn n_embedding_blocks(&self) -> usize {
+        (self.terms.len() - self.layout.embedding_from as usize) / EMBEDDING_DIM
+    }
+
+    /// The feature of dimension `d` of embedding block `b`.
+    pub fn embedding_feature(&self, b: usize, d: usize) -> u32 {
+        self.layout.embedding_from + (b * EMBEDDING_DIM + d) as u32
+    }
+
+    /// Per embedding block of a row whose summed piece vectors are `embedded`, the factor that
+    /// scales the block's sum to the embedding norm (0 for a block without pieces).
+    pub fn embedding_scales<'a>(&self, embedded: &'a [f32]) -> impl Iterator<Item = f32> + 'a {
+        let target = f64::from(self.layout.embedding_norm);
+        embedded.chunks_exact(EMBEDDING_DIM).map(move |block| {
+            let norm = block
+                .iter()
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum::<f64>()
+                .sqrt();
+            if norm > 0.0 {
+                (target / norm) as f32
+            } else {
+                0.0
+            }
+        })
+    }
+
+    /// Calls `f(feature, value)` for every dimension of the embedding blocks of a row whose
+    /// summed piece vectors are `embedded`: each block scaled to the embedding norm (a block
+    /// without pieces stays empty).
+    pub fn for_each_embedding_value(&self, embedded: &[f32], mut f: impl FnMut(u32, f32)) {
+        let blocks = embedded.chunks_exact(EMBEDDING_DIM);
+        for (b, (block, scale)) in blocks.zip(self.embedding_scales(embedded)).enumerate() {
+            for (d, &v) in block.iter().enumerate() {
+                if v != 0.0 && scale > 0.0 {
+                    f(self.embedding_feature(b, d), v * scale);
+                }
+            }
+        }
+    }
+
+    /// Calls `f(feature, value)` for every target-context feature of a row whose summed
+    /// weights are `context` (sorted by feature): `ln(1 + w)`, the block scaled to
+    /// [`CONTEXT_BLOCK_NORM`].
+    pub fn for_each_context_value(&self, context: &[(u32, f32)], mut f: impl FnMut(u32, f32)) {
+        let norm = context
+            .iter()
+            .map(|&(_, w)| f64::from(context_weight(w)).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        if norm <= 0.0 {
+            return;
+        }
+        let scale = (f64::from(CONTEXT_BLOCK_NORM) / norm) as f32;
+        for &(id, w) in context {
+            f(id, context_weight(w) * scale);
         }
     }
 
@@ -485,11 +758,24 @@ impl FittedTfIdf {
     pub(crate) fn is_consistent(&self) -> bool {
         self.terms.len() == self.idf.len()
             && self.index.len() == self.terms.len()
+            && self.layout.context_from <= self.layout.embedding_from
+            && self.layout.embedding_from as usize <= self.terms.len()
+            && (self.terms.len() - self.layout.embedding_from as usize)
+                .is_multiple_of(EMBEDDING_DIM)
+            && (0.0..=crate::text::MAX_EMBEDDING_NORM).contains(&self.layout.embedding_norm)
             && self.idf.iter().all(|v| *v > 0.0 && *v <= MAX_IDF)
     }
 
-    /// Weighs sorted (feature id, raw count) pairs into a unit-norm row.
-    fn weigh(&self, counts: &[(u32, u32)], out: &mut SparseVec) {
+    /// Weighs sorted (feature id, raw count) pairs of terms and sorted (feature id, summed
+    /// weight) pairs of target-context terms into a row: the terms' block with unit norm, the
+    /// context block with norm [`CONTEXT_BLOCK_NORM`].
+    pub(crate) fn weigh(
+        &self,
+        counts: &[(u32, u32)],
+        context: &[(u32, f32)],
+        embedded: &[f32],
+        out: &mut SparseVec,
+    ) {
         out.clear();
         let mut norm = 0.0f64;
         for &(id, tf) in counts {
@@ -502,6 +788,12 @@ impl FittedTfIdf {
             let inv = (1.0 / norm.sqrt()) as f32;
             out.values.iter_mut().for_each(|v| *v *= inv);
         }
+        let mut push = |id, v| {
+            out.indices.push(id);
+            out.values.push(v);
+        };
+        self.for_each_context_value(context, &mut push);
+        self.for_each_embedding_value(embedded, &mut push);
     }
 
     /// Weighs one text into `out`.
@@ -516,9 +808,21 @@ impl FittedTfIdf {
         scratch: &mut TransformScratch,
         out: &mut SparseVec,
     ) {
-        self.count_features(analyzer, text, None, scratch);
+        self.transform_one_with_target(analyzer, text, None, scratch, out);
+    }
+
+    /// [`FittedTfIdf::transform_one`] for a text whose stance is toward `target`.
+    pub fn transform_one_with_target(
+        &self,
+        analyzer: &Analyzer,
+        text: &str,
+        target: Option<&str>,
+        scratch: &mut TransformScratch,
+        out: &mut SparseVec,
+    ) {
+        self.count_features(analyzer, text, target, scratch);
         scratch.counts.sort_unstable();
-        self.weigh(&scratch.counts, out);
+        self.weigh(&scratch.counts, &scratch.context, &scratch.embedded, out);
     }
 
     /// The (feature id, raw count) pairs of `text`, in order of first occurrence, before any
@@ -530,18 +834,29 @@ impl FittedTfIdf {
         text: &str,
         target: Option<&str>,
         scratch: &'s mut TransformScratch,
-    ) -> &'s [(u32, u32)] {
+    ) -> FeatureCounts<'s> {
+        scratch.context.clear();
+        scratch.embedded.clear();
+        let n_embedded = self.n_embedding_blocks() * EMBEDDING_DIM;
+        scratch.embedded.resize(n_embedded, 0.0);
         if target.is_some() && analyzer.uses_target() {
             // Target mentions change the terms: take the analyzer's own (string) path.
             scratch.features.clear();
-            let features = &mut scratch.features;
-            analyzer.for_each_term_with_target(text, target, &mut scratch.text, |term, _| {
-                if let Some(f) = self.index.term(term) {
-                    features.push(f);
-                }
-            });
+            scratch.context_pairs.clear();
+            let mut sink = LookupSink {
+                index: &self.index,
+                features: &mut scratch.features,
+                context: &mut scratch.context_pairs,
+                embedded: &mut scratch.embedded,
+            };
+            analyzer.analyze(text, target, &mut scratch.text, &mut sink);
             count_unsorted(&scratch.features, &mut scratch.table, &mut scratch.counts);
-            return &scratch.counts;
+            sum_weights_into(&mut scratch.context_pairs, &mut scratch.context);
+            return FeatureCounts {
+                terms: &scratch.counts,
+                context: &scratch.context,
+                embedded: &scratch.embedded,
+            };
         }
         let TransformScratch {
             spans,
@@ -555,6 +870,9 @@ impl FittedTfIdf {
             term,
             cues,
             text: _,
+            context_pairs: _,
+            context,
+            embedded,
         } = scratch;
         let params = analyzer.config().params();
         segment(text, spans);
@@ -563,7 +881,10 @@ impl FittedTfIdf {
         cues.clear();
         for span in spans.iter() {
             let surface = &text[span.start..span.end];
-            let word = cache.get_or_insert(&self.index, surface, || {
+            let word = cache.get_or_insert(&self.index, surface, |pieces| {
+                if n_embedded > 0 {
+                    embeddings().for_each_piece(surface, norm, term, |p| pieces.push(p));
+                }
                 norm.clear();
                 lower_into(surface, span.kind, norm);
                 let mut flags = 0;
@@ -588,11 +909,17 @@ impl FittedTfIdf {
                     token: self.index.token(norm),
                     flags,
                     cue,
+                    ..CachedWord::default()
                 }
             });
             tokens.push(word.token);
             if params.sentiment {
                 cues.push(word.cue);
+            }
+            if n_embedded > 0 {
+                for &p in cache.pieces(&word) {
+                    add_piece(embedded, EmbeddingBlock::Text, p);
+                }
             }
             if params.rhetoric && word.flags != 0 {
                 for (bit, &id) in [CachedWord::CAPS, CachedWord::INTENSIFIER, CachedWord::YOU]
@@ -606,7 +933,7 @@ impl FittedTfIdf {
             }
         }
         if params.sentiment {
-            for_each_cue(cues, |_, bin| {
+            for_each_cue(cues, |_, bin, _| {
                 let id = self.sentiment_ids[bin];
                 if id != NONE {
                     features.push(id);
@@ -640,7 +967,11 @@ impl FittedTfIdf {
             }
         }
         count_unsorted(features, table, counts);
-        counts
+        FeatureCounts {
+            terms: counts,
+            context,
+            embedded,
+        }
     }
 
     /// The weight of a feature occurring `tf` times, before normalisation.
@@ -746,9 +1077,124 @@ mod tests {
         assert_abs_diff_eq!(row.values[0], 1.0);
     }
 
+    /// Target-context terms get ids after the terms, weigh `ln(1 + w)` without IDF, and their
+    /// block has norm [`CONTEXT_BLOCK_NORM`] beside the terms' unit norm.
+    /// Fits a unigram vocabulary with `settings` (target mask on) on texts toward "Jones".
+    fn fit_toward_jones(settings: AnalyzerParams, texts: &[&str]) -> (FittedTfIdf, CsrMatrix) {
+        let analyzer = AnalyzerParams {
+            word_ngrams: (1, 1),
+            target_mask: true,
+            ..settings
+        }
+        .check()
+        .unwrap()
+        .build();
+        let texts: Vec<(&str, Option<&str>)> = texts.iter().map(|t| (*t, Some("Jones"))).collect();
+        params(DocFreq::Count(1))
+            .fit_transform_with_targets(&analyzer, &texts)
+            .unwrap()
+    }
+
+    #[test]
+    fn target_context_is_a_block_of_its_own() {
+        let settings = AnalyzerParams {
+            language: Language::None,
+            target_context: true,
+            ..AnalyzerParams::default()
+        };
+        let texts = [
+            "Smith met Jones in town",
+            "Jones met voters",
+            "no mention here",
+        ];
+        let (tfidf, x) = fit_toward_jones(settings, &texts);
+        let n = tfidf.n_features();
+        let context: Vec<&str> = (0..n as u32)
+            .filter(|&f| tfidf.is_context(f))
+            .map(|f| tfidf.term(f))
+            .collect();
+        // The vocabulary's tail; by decreasing document frequency, then term.
+        assert_eq!(
+            context,
+            [
+                "\u{2}near-left:met",
+                "\u{2}near-left:smith",
+                "\u{2}near-right:in",
+                "\u{2}near-right:met",
+                "\u{2}near-right:town",
+                "\u{2}near-right:voters",
+            ]
+        );
+        assert_eq!(tfidf.n_context(), 6);
+        assert!((0..(n - 6) as u32).all(|f| !tfidf.is_context(f)));
+        assert_eq!(x.pinned_from(), n - 6);
+        // Row 0: "smith" (d = 2), "met" (1) on the left; "in" (1), "town" (2) on the right.
+        let (ids, vals) = x.row(0);
+        let block = |context: bool| -> Vec<(u32, f32)> {
+            ids.iter()
+                .zip(vals)
+                .filter(|(&f, _)| tfidf.is_context(f) == context)
+                .map(|(&f, &v)| (f, v))
+                .collect()
+        };
+        let norm = |b: &[(u32, f32)]| b.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
+        assert_abs_diff_eq!(norm(&block(false)), 1.0, epsilon = 1e-6);
+        assert_abs_diff_eq!(norm(&block(true)), CONTEXT_BLOCK_NORM, epsilon = 1e-6);
+        let value = |term: &str| {
+            let f = tfidf.id(term).unwrap();
+            block(true).iter().find(|(g, _)| *g == f).unwrap().1
+        };
+        assert_abs_diff_eq!(
+            value("\u{2}near-right:town") / value("\u{2}near-right:in"),
+            0.5f32.ln_1p() / 1.0f32.ln_1p(),
+            epsilon = 1e-6
+        );
+        // No mention: no context block.
+        assert!(x.row(2).0.iter().all(|&f| !tfidf.is_context(f)));
+    }
+
+    /// Embeddings add one block of `EMBEDDING_DIM` features per embedding block after every
+    /// other feature, each scaled to the embedding norm; the side blocks only near a mention.
+    #[test]
+    fn embedding_blocks_have_the_embedding_norm() {
+        let settings = AnalyzerParams {
+            embeddings: 0.5,
+            ..AnalyzerParams::default()
+        };
+        let (tfidf, x) =
+            fit_toward_jones(settings, &["Smith met Jones in town", "no mention here"]);
+        assert_eq!(tfidf.n_embedding_blocks(), 3);
+        let n = tfidf.n_features();
+        assert_eq!(
+            tfidf.term((n - 3 * EMBEDDING_DIM) as u32),
+            "\u{2}embedding:0"
+        );
+        assert_eq!(tfidf.term((n - 1) as u32), "\u{2}right-embedding:127");
+        assert_eq!(
+            x.pinned_from(),
+            n - 3 * EMBEDDING_DIM,
+            "no context block here"
+        );
+        // (row, blocks present)
+        for (row, present) in [(0, [true, true, true]), (1, [true, false, false])] {
+            let (ids, vals) = x.row(row);
+            for (b, want) in present.into_iter().enumerate() {
+                let norm = ids
+                    .iter()
+                    .zip(vals)
+                    .filter(|(&f, _)| tfidf.embedding_dim(f).is_some_and(|(fb, _)| fb == b))
+                    .map(|(_, v)| v * v)
+                    .sum::<f32>()
+                    .sqrt();
+                let expected = if want { 0.5 } else { 0.0 };
+                assert_abs_diff_eq!(norm, expected, epsilon = 1e-5);
+            }
+        }
+    }
+
     /// The fast path (token ids, word cache) gives exactly the rows of the plain path (every
-    /// term of `for_each_term` looked up by string), for word 1–3 grams with and without
-    /// character n-grams, rhetoric and sentiment cues.
+    /// term of the analyzer looked up by string), for word 1–3 grams with and without
+    /// character n-grams, rhetoric and sentiment cues, and embeddings.
     #[test]
     fn transform_one_matches_the_string_path() {
         let docs = [
@@ -759,12 +1205,13 @@ mod tests {
             "Not a good plan, and never a terrible one: it isn't GREAT, it is fine.",
             "",
         ];
-        for (char_ngrams, rhetoric, sentiment) in [
-            (None, false, false),
-            (Some((2, 4)), false, false),
-            (None, true, false),
-            (None, false, true),
-            (Some((2, 4)), true, true),
+        for (char_ngrams, rhetoric, sentiment, embeddings) in [
+            (None, false, false, 0.0),
+            (Some((2, 4)), false, false, 0.0),
+            (None, true, false, 0.0),
+            (None, false, true, 0.0),
+            (None, false, false, 0.5),
+            (Some((2, 4)), true, true, 1.0),
         ] {
             let analyzer = AnalyzerParams {
                 language: Language::English,
@@ -772,6 +1219,7 @@ mod tests {
                 char_ngrams,
                 rhetoric,
                 sentiment,
+                embeddings,
                 ..AnalyzerParams::default()
             }
             .check()
@@ -790,14 +1238,20 @@ mod tests {
                 let mut fast = SparseVec::default();
                 tfidf.transform_one(&analyzer, text, &mut scratch, &mut fast);
                 let mut ids = Vec::new();
-                analyzer.for_each_term(text, &mut text_scratch, |t, _| {
-                    if let Some(id) = tfidf.id(t) {
-                        ids.push(id);
-                    }
-                });
+                let mut embedded = vec![0.0; tfidf.n_embedding_blocks() * EMBEDDING_DIM];
+                let mut sink = LookupSink {
+                    index: &tfidf.index,
+                    features: &mut ids,
+                    context: &mut Vec::new(),
+                    embedded: &mut embedded,
+                };
+                analyzer.analyze(text, None, &mut text_scratch, &mut sink);
                 let mut slow = SparseVec::default();
-                tfidf.weigh(&count_ids(&mut ids), &mut slow);
-                assert_eq!(fast, slow, "{text:?} with char n-grams {char_ngrams:?}");
+                tfidf.weigh(&count_ids(&mut ids), &[], &embedded, &mut slow);
+                assert_eq!(
+                    fast, slow,
+                    "{text:?} with char n-grams {char_ngrams:?}, embeddings {embeddings}"
+                );
             }
         }
     }

@@ -11,19 +11,22 @@
 //! n-gram or a rhetoric cue to its word), and features found at exactly the same places are
 //! merged, so one piece of evidence is one set of places in the text with one weight.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use super::{normalize_target, HeadBody, Model, SparseLinear, TaskScores};
-use crate::text::Scratch;
+use crate::features::{FittedTfIdf, SparseVec};
+use crate::text::{embeddings, EmbeddingBlock, Scratch, Sink, TermSource, EMBEDDING_DIM};
 
 /// A stretch of the text that pushed a label's score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
-    /// The words as written at the first place (the text's bytes `spans[0]`).
+    /// The words as written at the first place (the text's bytes `spans[0]`); for the terms
+    /// of the record's target itself (no place in the text), the target as given.
     pub text: String,
-    /// Byte spans of every place the features occur, in text order.
+    /// Byte spans of every place the features occur, in text order (empty for the terms of the
+    /// target itself).
     pub spans: Vec<(usize, usize)>,
     /// Contribution to the label's calibrated logit (positive: towards the label).
     pub weight: f32,
@@ -54,8 +57,51 @@ pub struct LabelEvidence {
 #[derive(Debug, Default, Clone)]
 pub struct ExplainScratch {
     text: Scratch,
-    /// (feature, first token, last token) per occurrence.
-    occurrences: Vec<(u32, usize, usize)>,
+    found: Found,
+}
+
+/// What the analyzer found in the text explained, with feature ids.
+#[derive(Debug, Default, Clone)]
+struct Found {
+    /// (feature, where) per occurrence of a term.
+    occurrences: Vec<(u32, TermSource)>,
+    /// (feature, weight, where) per occurrence of a target-context term.
+    context: Vec<(u32, f32, TermSource)>,
+    /// (embedding block, word piece, token) per piece.
+    pieces: Vec<(EmbeddingBlock, u32, usize)>,
+}
+
+/// One token's share of an embedding block's features.
+struct TokenShare {
+    block: EmbeddingBlock,
+    /// The token's place.
+    span: [(usize, usize); 1],
+    /// (feature, the token's part of its value).
+    values: Vec<(u32, f32)>,
+}
+
+/// Looks the analyzer's findings up in a vocabulary.
+struct FoundSink<'a> {
+    tfidf: &'a FittedTfIdf,
+    found: &'a mut Found,
+}
+
+impl Sink for FoundSink<'_> {
+    fn term(&mut self, term: &str, source: TermSource) {
+        if let Some(f) = self.tfidf.id(term) {
+            self.found.occurrences.push((f, source));
+        }
+    }
+
+    fn context(&mut self, term: &str, weight: f32, source: TermSource) {
+        if let Some(f) = self.tfidf.id(term) {
+            self.found.context.push((f, weight, source));
+        }
+    }
+
+    fn piece(&mut self, block: EmbeddingBlock, piece: u32, source: TermSource) {
+        self.found.pieces.push((block, piece, source.first));
+    }
 }
 
 /// The weight of feature `f` for output `o` of `m` (0 if the model does not use it).
@@ -81,46 +127,87 @@ impl Model {
         let tfidf = self.tfidf();
         let ExplainScratch {
             text: text_scratch,
-            occurrences,
+            found,
         } = scratch;
-        occurrences.clear();
+        found.occurrences.clear();
+        found.context.clear();
+        found.pieces.clear();
         self.analyzer()
-            .for_each_term_with_target(text, target, text_scratch, |term, source| {
-                if let Some(f) = tfidf.id(term) {
-                    occurrences.push((f, source.first, source.last));
-                }
-            });
+            .analyze(text, target, text_scratch, &mut FoundSink { tfidf, found });
+        let Found {
+            occurrences,
+            context,
+            pieces,
+        } = found;
         let tokens = text_scratch.tokens.tokens();
-        // The TF-IDF row, as scoring computes it: sublinear tf × idf, L2-normalised.
-        let mut tf: HashMap<u32, u32> = HashMap::new();
-        for &(f, _, _) in occurrences.iter() {
+        // Each token's own vector in each embedding block, and the blocks' sums.
+        let table = embeddings();
+        let n_blocks = tfidf.n_embedding_blocks();
+        let mut embedded = vec![0.0f32; n_blocks * EMBEDDING_DIM];
+        let mut token_vectors: BTreeMap<(usize, usize), Vec<f32>> = BTreeMap::new();
+        for &(block, piece, token) in pieces.iter() {
+            let b = block as usize;
+            if b >= n_blocks {
+                continue;
+            }
+            table.add(
+                piece,
+                1.0,
+                &mut embedded[b * EMBEDDING_DIM..(b + 1) * EMBEDDING_DIM],
+            );
+            let v = token_vectors
+                .entry((b, token))
+                .or_insert_with(|| vec![0.0; EMBEDDING_DIM]);
+            table.add(piece, 1.0, v);
+        }
+        // A token's share of its block's features: the block's values are its summed vector
+        // times one factor, so each token's part is its own vector times that factor.
+        let scales: Vec<f32> = tfidf.embedding_scales(&embedded).collect();
+        let shares: Vec<TokenShare> = token_vectors
+            .iter()
+            .map(|(&(block, token), v)| TokenShare {
+                block: EmbeddingBlock::ALL[block],
+                span: [(tokens[token].start, tokens[token].end)],
+                values: v
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &x)| x != 0.0)
+                    .map(|(d, &x)| (tfidf.embedding_feature(block, d), x * scales[block]))
+                    .collect(),
+            })
+            .collect();
+        // The row, as scoring computes it.
+        let mut tf: BTreeMap<u32, u32> = BTreeMap::new();
+        for &(f, _) in occurrences.iter() {
             *tf.entry(f).or_default() += 1;
         }
-        let mut row: Vec<(u32, f32)> = tf
-            .iter()
-            .map(|(&f, &n)| (f, tfidf.tf_weight(n) * tfidf.idf(f)))
-            .collect();
-        row.sort_unstable_by_key(|&(f, _)| f);
-        let norm = row
-            .iter()
-            .map(|&(_, v)| f64::from(v) * f64::from(v))
-            .sum::<f64>()
-            .sqrt();
-        if norm > 0.0 {
-            row.iter_mut()
-                .for_each(|(_, v)| *v = (f64::from(*v) / norm) as f32);
+        let mut weights: BTreeMap<u32, f32> = BTreeMap::new();
+        for &(f, w, _) in context.iter() {
+            *weights.entry(f).or_default() += w;
         }
-        // Where each feature occurs, as byte spans.
+        let counts: Vec<(u32, u32)> = tf.into_iter().collect();
+        let context_sums: Vec<(u32, f32)> = weights.into_iter().collect();
+        let mut row = SparseVec::default();
+        tfidf.weigh(&counts, &context_sums, &embedded, &mut row);
+        // Where each feature occurs, as byte spans (none for the terms of the target itself).
         let mut places: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
-        for &(f, first, last) in occurrences.iter() {
-            let span = (tokens[first].start, tokens[last].end);
+        let sources = occurrences
+            .iter()
+            .copied()
+            .chain(context.iter().map(|&(f, _, source)| (f, source)));
+        for (f, source) in sources {
             let v = places.entry(f).or_default();
+            if !source.in_text() {
+                continue;
+            }
+            let span = (tokens[source.first].start, tokens[source.last].end);
             if !v.contains(&span) {
                 v.push(span);
             }
         }
         places.values_mut().for_each(|v| v.sort_unstable());
 
+        let target_text = target;
         let target = target.map(normalize_target);
         let mut out = Vec::new();
         for (t, (head, s)) in self.heads().iter().zip(scores).enumerate() {
@@ -170,15 +257,26 @@ impl Model {
                 // Merge features found at exactly the same places.
                 let mut merged: Vec<Evidence> = Vec::new();
                 let mut at: HashMap<&[(usize, usize)], usize> = HashMap::new();
-                for &(f, x) in &row {
-                    let c = contribution(f, x);
+                // Terms where they occur; the embedding blocks token by token.
+                let terms = row
+                    .iter()
+                    .filter(|&(f, _)| tfidf.embedding_dim(f).is_none())
+                    .map(|(f, x)| (contribution(f, x), places[&f].as_slice(), tfidf.term(f)));
+                let embedded = shares.iter().map(|share| {
+                    let c = share.values.iter().map(|&(f, x)| contribution(f, x));
+                    (c.sum::<f32>(), &share.span[..], share.block.term())
+                });
+                for (c, spans, term) in terms.chain(embedded) {
                     if c == 0.0 {
                         continue;
                     }
-                    let spans = places[&f].as_slice();
                     let i = *at.entry(spans).or_insert_with(|| {
                         merged.push(Evidence {
-                            text: text[spans[0].0..spans[0].1].to_string(),
+                            // A term of the target itself is shown as the target.
+                            text: match spans.first() {
+                                Some(&(a, b)) => text[a..b].to_string(),
+                                None => target_text.unwrap_or_default().to_string(),
+                            },
                             spans: spans.to_vec(),
                             weight: 0.0,
                             terms: Vec::new(),
@@ -186,7 +284,7 @@ impl Model {
                         merged.len() - 1
                     });
                     merged[i].weight += c;
-                    merged[i].terms.push(tfidf.term(f).to_string());
+                    merged[i].terms.push(term.to_string());
                 }
                 let total: f32 = merged.iter().map(|e| e.weight).sum();
                 merged.retain(|e| e.weight > 0.0);

@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::TaskKind;
-use crate::features::{FittedTfIdf, SparseVec, TransformScratch};
+use crate::features::{FeatureCounts, FittedTfIdf, SparseVec, TransformScratch};
 use crate::text::{Analyzer, AnalyzerConfig};
 
 /// The models of one head.
@@ -283,9 +283,14 @@ impl ScoringIndex {
         x
     }
 
-    /// Logits from raw (feature, count) pairs: TF-IDF weighting, every head's dot product and the
-    /// L2 normalisation in one pass.
-    fn logits_from_counts(&self, tfidf: &FittedTfIdf, counts: &[(u32, u32)], out: &mut Vec<f32>) {
+    /// Logits from raw counts: TF-IDF weighting, every head's dot product and the L2
+    /// normalisation in one pass over the terms, and another over the target-context block.
+    fn logits_from_counts(&self, tfidf: &FittedTfIdf, counts: FeatureCounts, out: &mut Vec<f32>) {
+        let FeatureCounts {
+            terms: counts,
+            context,
+            embedded,
+        } = counts;
         out.clear();
         out.resize(self.intercepts.len(), 0.0);
         // Touch every record first: these loads are independent, so their cache misses overlap,
@@ -309,6 +314,12 @@ impl ScoringIndex {
         for (o, b) in out.iter_mut().zip(&self.intercepts) {
             *o = *o * scale + b;
         }
+        // The blocks with norms of their own (target context, embeddings).
+        let mut add = |f: u32, x: f32| {
+            self.accumulate(f, |_| x, out);
+        };
+        tfidf.for_each_context_value(context, &mut add);
+        tfidf.for_each_embedding_value(embedded, &mut add);
     }
 
     /// Logits of an already weighted and normalised row.
@@ -411,9 +422,21 @@ impl Model {
 
     /// TF-IDF row of a text into `scratch.row`.
     pub fn vectorize(&self, text: &str, scratch: &mut ScoreScratch) {
-        self.data.tfidf.transform_one(
+        self.vectorize_with_target(text, None, scratch);
+    }
+
+    /// TF-IDF row of a text whose stance is toward `target` into `scratch.row` (with the
+    /// target features the model uses).
+    pub fn vectorize_with_target(
+        &self,
+        text: &str,
+        target: Option<&str>,
+        scratch: &mut ScoreScratch,
+    ) {
+        self.data.tfidf.transform_one_with_target(
             &self.analyzer,
             text,
+            target,
             &mut scratch.transform,
             &mut scratch.row,
         );
@@ -666,7 +689,15 @@ mod tests {
         // gives the logits of the weighted, normalised row.
         let counts = [(0u32, 3u32), (2, 1), (5, 2)];
         let mut fused = Vec::new();
-        index.logits_from_counts(&tfidf, &counts, &mut fused);
+        index.logits_from_counts(
+            &tfidf,
+            FeatureCounts {
+                terms: &counts,
+                context: &[],
+                embedded: &[],
+            },
+            &mut fused,
+        );
         let weights: Vec<f32> = counts.iter().map(|&(f, tf)| tfidf.weight(f, tf)).collect();
         let norm = weights.iter().map(|w| w * w).sum::<f32>().sqrt();
         let row = SparseVec {

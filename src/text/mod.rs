@@ -9,12 +9,14 @@
 //! An analyzer is built from an [`AnalyzerConfig`], which is plain data stored in model files, so
 //! a loaded model analyses text exactly as it did when it was trained.
 
+mod embed;
 mod paragraph;
 mod role;
 mod sentiment;
 mod stem;
 mod tokenize;
 
+pub use embed::{embeddings, Embeddings, EMBEDDING_DIM};
 pub use paragraph::{
     paragraphs, OwnedParagraph, Paragraph, ParagraphReader, Paragraphs, Replacements, Utf8Error,
 };
@@ -70,6 +72,19 @@ pub const INTENSIFIERS: &[&str] = &[
     "very",
 ];
 
+/// Prefix of the term naming the whole target (`target_identity`).
+pub const TARGET_IS: &str = "\u{2}target-is:";
+/// Prefix of the term naming the target's last word (`target_identity`).
+pub const TARGET_LAST: &str = "\u{2}target-last:";
+/// Prefix of a context term before its nearest target mention (`target_context`).
+pub const NEAR_LEFT: &str = "\u{2}near-left:";
+/// Prefix of a context term after its nearest target mention (`target_context`).
+pub const NEAR_RIGHT: &str = "\u{2}near-right:";
+/// Context term of positive lexicon words near the target (`target_context` with `sentiment`).
+pub const NEAR_POSITIVE: &str = "\u{2}near:\u{2}positive";
+/// Context term of negative lexicon words near the target (`target_context` with `sentiment`).
+pub const NEAR_NEGATIVE: &str = "\u{2}near:\u{2}negative";
+
 /// Second-person pronouns (lowercased).
 pub const SECOND_PERSON: &[&str] = &["you", "your", "yours", "yourself", "yourselves", "y'all"];
 
@@ -79,6 +94,59 @@ pub const MAX_WORD_NGRAM: usize = 6;
 pub const MAX_CHAR_NGRAM: usize = 10;
 /// Largest target context window accepted.
 pub const MAX_TARGET_WINDOW: usize = 20;
+/// Largest norm of the embedding blocks accepted.
+pub const MAX_EMBEDDING_NORM: f32 = 10.0;
+/// Tokens before and after a target mention whose pieces make the side embeddings.
+pub const EMBEDDING_WINDOW: usize = 6;
+
+/// The feature blocks of the subword embeddings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbeddingBlock {
+    /// The whole text.
+    Text = 0,
+    /// The tokens before a target mention.
+    Left = 1,
+    /// The tokens after a target mention.
+    Right = 2,
+}
+
+impl EmbeddingBlock {
+    /// Every block, in feature order.
+    pub const ALL: [EmbeddingBlock; 3] = [
+        EmbeddingBlock::Text,
+        EmbeddingBlock::Left,
+        EmbeddingBlock::Right,
+    ];
+
+    /// The pseudo-term that names the block in explanations.
+    pub fn term(self) -> &'static str {
+        match self {
+            EmbeddingBlock::Text => "\u{2}embedding",
+            EmbeddingBlock::Left => "\u{2}left-embedding",
+            EmbeddingBlock::Right => "\u{2}right-embedding",
+        }
+    }
+}
+
+/// What [`Analyzer::analyze`] finds in a text, handed over as it goes.
+pub trait Sink {
+    /// A counted term: word or character n-gram, cue, target term.
+    fn term(&mut self, term: &str, source: TermSource);
+    /// A weighted target-context term (`target_context`).
+    fn context(&mut self, _term: &str, _weight: f32, _source: TermSource) {}
+    /// A word piece (its id in [`embeddings`]) of a token, for one embedding block
+    /// (`embeddings`).
+    fn piece(&mut self, _block: EmbeddingBlock, _piece: u32, _source: TermSource) {}
+}
+
+/// A [`Sink`] that takes counted terms only.
+struct TermsOnly<F>(F);
+
+impl<F: FnMut(&str, TermSource)> Sink for TermsOnly<F> {
+    fn term(&mut self, term: &str, source: TermSource) {
+        (self.0)(term, source)
+    }
+}
 
 /// Settings of the text stage.
 ///
@@ -91,11 +159,14 @@ pub const MAX_TARGET_WINDOW: usize = 20;
 /// | `target_window` | 0 | side-tagged context words around target mentions | `<= 20` |
 /// | `rhetoric` | off | capitals, intensifiers and second person as pseudo-terms | |
 /// | `sentiment` | off | polarity of sentiment-lexicon words as pseudo-terms (English) | |
+/// | `target_identity` | off | the target's words as pseudo-terms | |
+/// | `target_context` | off | distance-weighted context of target mentions (own feature block) | |
+/// | `embeddings` | 0 (off) | norm of the subword embedding blocks | `0 <= x <= 10` |
 ///
 /// # Errors
 /// [`AnalyzerParams::check`] returns [`TextError::BadNgramRange`] or
 /// [`TextError::NgramTooLong`] for a bad range.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnalyzerParams {
     /// Stemming language.
     pub language: Language,
@@ -114,6 +185,23 @@ pub struct AnalyzerParams {
     /// [`SENTIMENT_TERMS`] by its polarity, flipped after a negator; with `target_window`, the
     /// cues near a target mention are also side-tagged (`⟨left⟩⟨negative⟩`).
     pub sentiment: bool,
+    /// Who the target is: two terms per record with a target, [`TARGET_IS`] followed by the
+    /// target's words and [`TARGET_LAST`] followed by its last word (`⟨target-is⟩donald
+    /// trump`, `⟨target-last⟩trump`), so a model can learn how the people and things it sees
+    /// again tend to be written about.
+    pub target_identity: bool,
+    /// The context of the target mentions, weighted by distance: every other token of the text
+    /// gives a context term ([`NEAR_LEFT`] or [`NEAR_RIGHT`] followed by the token, by the side
+    /// of its nearest mention) weighing `1 / d` at `d` tokens from that mention; with
+    /// `sentiment`, every lexicon word also adds `|valence| / 4 · 1 / d` to [`NEAR_POSITIVE`] or
+    /// [`NEAR_NEGATIVE`]. These terms form a feature block of their own
+    /// ([`crate::features`]: no IDF, their own norm).
+    pub target_context: bool,
+    /// Subword embeddings ([`embeddings`]): the word pieces of every token give the text's mean
+    /// embedding and, when the target options are on, the mean embeddings of the
+    /// [`EMBEDDING_WINDOW`] tokens before and after the target mentions. Each is a feature
+    /// block of [`EMBEDDING_DIM`] dimensions scaled to this L2 norm (0: no embeddings).
+    pub embeddings: f32,
 }
 
 impl Default for AnalyzerParams {
@@ -126,13 +214,16 @@ impl Default for AnalyzerParams {
             target_window: 0,
             rhetoric: false,
             sentiment: false,
+            target_identity: false,
+            target_context: false,
+            embeddings: 0.0,
         }
     }
 }
 
 /// Checked analyzer settings: the form stored in model files. Only [`AnalyzerParams::check`]
 /// makes one, so an `AnalyzerConfig` always holds valid ranges.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnalyzerConfig(AnalyzerParams);
 
 fn check_range(
@@ -162,6 +253,12 @@ impl AnalyzerParams {
         if let Some(range) = self.char_ngrams {
             check_range("char", range, MAX_CHAR_NGRAM)?;
         }
+        if !(0.0..=MAX_EMBEDDING_NORM).contains(&self.embeddings) {
+            return Err(TextError::BadEmbeddingNorm {
+                norm: self.embeddings.to_string(),
+                limit: MAX_EMBEDDING_NORM.to_string(),
+            });
+        }
         Ok(AnalyzerConfig(self))
     }
 }
@@ -186,13 +283,27 @@ impl AnalyzerConfig {
     }
 }
 
-/// Where a term came from: the tokens it spans (inclusive range of token indices).
+/// Where a term came from: the tokens it spans (inclusive range of token indices), or
+/// [`TermSource::TARGET`] for the terms of the record's target itself (`target_identity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TermSource {
     /// Index of the first token.
     pub first: usize,
     /// Index of the last token.
     pub last: usize,
+}
+
+impl TermSource {
+    /// The source of terms that describe the record's target rather than a place in its text.
+    pub const TARGET: TermSource = TermSource {
+        first: usize::MAX,
+        last: usize::MAX,
+    };
+
+    /// Whether the term comes from tokens of the text (not [`TermSource::TARGET`]).
+    pub fn in_text(self) -> bool {
+        self != TermSource::TARGET
+    }
 }
 
 /// Reusable buffers for [`Analyzer::for_each_term`]; one per thread.
@@ -206,6 +317,9 @@ pub struct Scratch {
     target: Tokens,
     /// Per token: inside a target mention.
     mention: Vec<bool>,
+    /// Per token: distance to the nearest target mention, and whether that mention is after it.
+    near: Vec<(usize, bool)>,
+    piece_key: String,
 }
 
 /// Marks the tokens of `toks` that mention `target` (tokenized into `buf`): every occurrence of
@@ -319,25 +433,60 @@ impl Analyzer {
 
     /// Whether a stance target changes the terms of a text (the target options are on).
     pub fn uses_target(&self) -> bool {
-        self.config.0.target_mask || self.config.0.target_window > 0
+        let p = &self.config.0;
+        p.target_mask || p.target_window > 0 || p.target_identity || p.target_context
+    }
+
+    /// Whether texts with a target have weighted context terms (`target_context`).
+    pub fn uses_target_context(&self) -> bool {
+        self.config.0.target_context
+    }
+
+    /// The embedding blocks of every text (none without `embeddings`; the side blocks only
+    /// when the target options are on).
+    pub fn embedding_blocks(&self) -> &'static [EmbeddingBlock] {
+        match (self.config.0.embeddings > 0.0, self.uses_target()) {
+            (false, _) => &[],
+            (true, false) => &EmbeddingBlock::ALL[..1],
+            (true, true) => &EmbeddingBlock::ALL,
+        }
     }
 
     /// [`Analyzer::for_each_term`] for a text whose stance is toward `target`: with
     /// `target_mask`, its mentions become [`TARGET_TOKEN`]; with `target_window`, the words
-    /// around them also give side-tagged terms. Without a target, or with the target options
-    /// off, the terms are those of [`Analyzer::for_each_term`].
+    /// around them also give side-tagged terms; with `target_identity`, the target's words give
+    /// two terms of their own. Without a target, or with the target options off, the terms are
+    /// those of [`Analyzer::for_each_term`]. The weighted context terms of `target_context` are
+    /// not among them: [`Analyzer::analyze`] gives both kinds.
     pub fn for_each_term_with_target(
         &self,
         text: &str,
         target: Option<&str>,
         scratch: &mut Scratch,
-        mut f: impl FnMut(&str, TermSource),
+        f: impl FnMut(&str, TermSource),
     ) {
+        self.analyze(text, target, scratch, &mut TermsOnly(f));
+    }
+
+    /// Everything the features of a text toward `target` are made of, handed to `sink`: the
+    /// counted terms of [`Analyzer::for_each_term_with_target`]; with `target_context`, the
+    /// weighted context terms of the target mentions, one call per token (the same term may
+    /// come several times, and its weights add up); with `embeddings`, the word pieces of each
+    /// embedding block.
+    pub fn analyze(
+        &self,
+        text: &str,
+        target: Option<&str>,
+        scratch: &mut Scratch,
+        sink: &mut impl Sink,
+    ) {
+        let mut f = |term: &str, source: TermSource| sink.term(term, source);
         let params = &self.config.0;
         self.tokenize(text, &mut scratch.tokens);
         let toks = &scratch.tokens;
         let n_tok = toks.len();
-        let has_mentions = match target.filter(|_| self.uses_target()) {
+        let target = target.filter(|_| self.uses_target());
+        let has_mentions = match target {
             Some(t) => mark_mentions(
                 toks,
                 t,
@@ -425,7 +574,7 @@ impl Analyzer {
                 0
             };
             let term = &mut scratch.term;
-            for_each_cue(cues, |i, bin| {
+            for_each_cue(cues, |i, bin, _| {
                 let source = TermSource { first: i, last: i };
                 f(SENTIMENT_TERMS[bin], source);
                 if window == 0 || mention[i] {
@@ -441,22 +590,151 @@ impl Analyzer {
                 }
             });
         }
-        let Some(range) = params.char_ngrams else {
-            return;
-        };
-        for (i, tok) in toks.tokens().iter().enumerate() {
-            if tok.kind != TokenKind::Word || masked(i) {
-                continue;
+        if let Some(range) = params.char_ngrams {
+            for (i, tok) in toks.tokens().iter().enumerate() {
+                if tok.kind != TokenKind::Word || masked(i) {
+                    continue;
+                }
+                let source = TermSource { first: i, last: i };
+                for_each_char_gram(
+                    toks.lower(i),
+                    range,
+                    &mut scratch.chars,
+                    &mut scratch.term,
+                    |t| f(t, source),
+                );
             }
+        }
+        if params.target_identity && target.is_some() {
+            // `mark_mentions` left the target's tokens in `scratch.target`.
+            let words = &scratch.target;
+            let is_word = |i: &usize| words.tokens()[*i].kind == TokenKind::Word;
+            let term = &mut scratch.term;
+            term.clear();
+            term.push_str(TARGET_IS);
+            for (k, i) in (0..words.len()).filter(is_word).enumerate() {
+                if k > 0 {
+                    term.push(' ');
+                }
+                term.push_str(words.norm(i));
+            }
+            if term.len() > TARGET_IS.len() {
+                f(term, TermSource::TARGET);
+                let last = (0..words.len()).rev().find(is_word).expect("a word");
+                term.clear();
+                term.push_str(TARGET_LAST);
+                term.push_str(words.norm(last));
+                f(term, TermSource::TARGET);
+            }
+        }
+        if has_mentions && params.target_context {
+            self.context_terms(scratch, &mut |t, w, s| sink.context(t, w, s));
+        }
+        if params.embeddings > 0.0 {
+            self.embedding_pieces(text, has_mentions, scratch, sink);
+        }
+    }
+
+    /// The word pieces of every token for the text's embedding block and, near target
+    /// mentions, for the side blocks.
+    fn embedding_pieces(
+        &self,
+        text: &str,
+        has_mentions: bool,
+        scratch: &mut Scratch,
+        sink: &mut impl Sink,
+    ) {
+        let table = embeddings();
+        let toks = &scratch.tokens;
+        let mention = &scratch.mention;
+        for (i, tok) in toks.tokens().iter().enumerate() {
             let source = TermSource { first: i, last: i };
-            for_each_char_gram(
-                toks.lower(i),
-                range,
-                &mut scratch.chars,
+            let [(_, left), (_, right)] = if has_mentions && !mention[i] {
+                context_sides(mention, i, EMBEDDING_WINDOW)
+            } else {
+                [("", false), ("", false)]
+            };
+            table.for_each_piece(
+                &text[tok.start..tok.end],
                 &mut scratch.term,
-                |t| f(t, source),
+                &mut scratch.piece_key,
+                |piece| {
+                    sink.piece(EmbeddingBlock::Text, piece, source);
+                    if left {
+                        sink.piece(EmbeddingBlock::Left, piece, source);
+                    }
+                    if right {
+                        sink.piece(EmbeddingBlock::Right, piece, source);
+                    }
+                },
             );
         }
+    }
+
+    /// The weighted context terms of the target mentions marked in `scratch.mention`, for the
+    /// text whose tokens are in `scratch.tokens` (see [`AnalyzerParams::target_context`]).
+    fn context_terms(
+        &self,
+        scratch: &mut Scratch,
+        context: &mut impl FnMut(&str, f32, TermSource),
+    ) {
+        let toks = &scratch.tokens;
+        let mention = &scratch.mention;
+        // Distance to the nearest mention and whether it is to the right (the token is left
+        // context), by one pass each way; a tie counts as left context.
+        let n = toks.len();
+        let near = &mut scratch.near;
+        near.clear();
+        near.resize(n, (usize::MAX, false));
+        let mut last = None;
+        for i in (0..n).rev() {
+            if mention[i] {
+                last = Some(i);
+            } else if let Some(m) = last {
+                near[i] = (m - i, true);
+            }
+        }
+        let mut last = None;
+        for i in 0..n {
+            if mention[i] {
+                last = Some(i);
+            } else if let Some(m) = last {
+                if i - m < near[i].0 {
+                    near[i] = (i - m, false);
+                }
+            }
+        }
+        let term = &mut scratch.term;
+        for (i, &(d, left)) in near.iter().enumerate() {
+            if mention[i] || d == usize::MAX {
+                continue;
+            }
+            term.clear();
+            term.push_str(if left { NEAR_LEFT } else { NEAR_RIGHT });
+            term.push_str(toks.norm(i));
+            context(term, 1.0 / d as f32, TermSource { first: i, last: i });
+        }
+        if !self.config.0.sentiment {
+            return;
+        }
+        // The sentiment cues of the same text: `analyze` has just filled `scratch.cues`.
+        debug_assert_eq!(scratch.cues.len(), n);
+        for_each_cue(&scratch.cues, |i, _, v| {
+            let d = near[i].0;
+            if mention[i] || d == usize::MAX {
+                return;
+            }
+            let term = if v > 0.0 {
+                NEAR_POSITIVE
+            } else {
+                NEAR_NEGATIVE
+            };
+            context(
+                term,
+                v.abs() / 4.0 / d as f32,
+                TermSource { first: i, last: i },
+            );
+        });
     }
 }
 
@@ -633,6 +911,18 @@ mod tests {
             let err = params.check().unwrap_err();
             assert_eq!(err.to_string(), message);
         }
+        // (embedding norm, message)
+        for (norm, message) in [
+            (-0.5, "the embedding norm -0.5 is outside 0..=10"),
+            (11.0, "the embedding norm 11 is outside 0..=10"),
+            (f32::NAN, "the embedding norm NaN is outside 0..=10"),
+        ] {
+            let params = AnalyzerParams {
+                embeddings: norm,
+                ..AnalyzerParams::default()
+            };
+            assert_eq!(params.check().unwrap_err().to_string(), message);
+        }
     }
 
     fn terms_with_target(params: AnalyzerParams, text: &str, target: Option<&str>) -> Vec<String> {
@@ -642,6 +932,185 @@ mod tests {
             out.push(display_term(t))
         });
         out
+    }
+
+    /// The counted terms and the weighted context terms of a text toward a target.
+    #[derive(Default)]
+    struct Collect {
+        terms: Vec<String>,
+        context: Vec<(String, f32)>,
+        pieces: Vec<(EmbeddingBlock, u32, usize)>,
+    }
+
+    impl Sink for Collect {
+        fn term(&mut self, term: &str, _: TermSource) {
+            self.terms.push(display_term(term));
+        }
+        fn context(&mut self, term: &str, weight: f32, _: TermSource) {
+            self.context.push((display_term(term), weight));
+        }
+        fn piece(&mut self, block: EmbeddingBlock, piece: u32, source: TermSource) {
+            self.pieces.push((block, piece, source.first));
+        }
+    }
+
+    fn collect(params: AnalyzerParams, text: &str, target: Option<&str>) -> Collect {
+        let analyzer = params.check().unwrap().build();
+        let mut out = Collect::default();
+        analyzer.analyze(text, target, &mut Scratch::default(), &mut out);
+        out
+    }
+
+    /// The counted terms and the weighted context terms of a text toward a target.
+    fn analyzed(
+        params: AnalyzerParams,
+        text: &str,
+        target: &str,
+    ) -> (Vec<String>, Vec<(String, f32)>) {
+        let c = collect(params, text, Some(target));
+        (c.terms, c.context)
+    }
+
+    #[test]
+    fn embedding_pieces_cover_the_text_and_the_target_sides() {
+        let params = AnalyzerParams {
+            word_ngrams: (1, 1),
+            target_mask: true,
+            embeddings: 0.5,
+            ..AnalyzerParams::default()
+        };
+        let table = embeddings();
+        let id = |p: &str| table.id(p).unwrap();
+        // "Critics slammed Clinton's plan": the text block has every piece; the mention
+        // ("clinton") is in no side block; "critics", "slammed" are before it, "'s plan" after.
+        let c = collect(
+            params.clone(),
+            "Critics slammed Clinton's plan",
+            Some("Clinton"),
+        );
+        let of = |b: EmbeddingBlock| -> Vec<(u32, usize)> {
+            c.pieces
+                .iter()
+                .filter(|p| p.0 == b)
+                .map(|p| (p.1, p.2))
+                .collect()
+        };
+        let text = of(EmbeddingBlock::Text);
+        assert_eq!(text.first(), Some(&(id("critics"), 0)));
+        assert!(text.contains(&(id("clinton"), 2)));
+        assert_eq!(
+            of(EmbeddingBlock::Left),
+            [(id("critics"), 0), (id("slammed"), 1)]
+        );
+        assert_eq!(of(EmbeddingBlock::Right).last(), Some(&(id("plan"), 3)));
+        assert!(!of(EmbeddingBlock::Right).iter().any(|p| p.1 == 2));
+        // Without a target, the text block only.
+        let c = collect(params, "Critics slammed Clinton's plan", None);
+        assert!(c.pieces.iter().all(|p| p.0 == EmbeddingBlock::Text));
+        assert!(!c.pieces.is_empty());
+    }
+
+    #[test]
+    fn target_identity_and_context_table() {
+        let params = AnalyzerParams {
+            word_ngrams: (1, 1),
+            target_mask: true,
+            sentiment: true,
+            target_identity: true,
+            target_context: true,
+            ..AnalyzerParams::default()
+        };
+        // (text, target, counted terms, context terms with their weights)
+        type Case<'a> = (&'a str, &'a str, &'a [&'a str], &'a [(&'a str, f32)]);
+        let cases: &[Case] = &[
+            (
+                // Weights 1/d by the side of the nearest mention; lexicon words also add
+                // |valence| / 4 / d to the polarity's context term ("critics" −1.2,
+                // "great" +3.1).
+                "Critics slammed Clinton, a great leader",
+                "Hillary Clinton",
+                &[
+                    "critic",
+                    "slam",
+                    "⟨target⟩",
+                    "a",
+                    "great",
+                    "leader",
+                    "⟨negative⟩",
+                    "⟨very-positive⟩",
+                    "⟨target-is⟩hillari clinton",
+                    "⟨target-last⟩clinton",
+                ],
+                &[
+                    ("⟨near-left⟩critic", 0.5),
+                    ("⟨near-left⟩slam", 1.0),
+                    ("⟨near-right⟩a", 1.0),
+                    ("⟨near-right⟩great", 0.5),
+                    ("⟨near-right⟩leader", 1.0 / 3.0),
+                    ("⟨near⟩⟨negative⟩", 1.2 / 4.0 / 2.0),
+                    ("⟨near⟩⟨positive⟩", 3.1 / 4.0 / 2.0),
+                ],
+            ),
+            (
+                // Equally near two mentions: left context of the later one.
+                "Clinton and Clinton",
+                "Clinton",
+                &[
+                    "⟨target⟩",
+                    "and",
+                    "⟨target⟩",
+                    "⟨target-is⟩clinton",
+                    "⟨target-last⟩clinton",
+                ],
+                &[("⟨near-left⟩and", 1.0)],
+            ),
+            (
+                // A negated lexicon word counts with its flipped, damped valence.
+                "Clinton is not great",
+                "Clinton",
+                &[
+                    "⟨target⟩",
+                    "is",
+                    "not",
+                    "great",
+                    "⟨very-negative⟩",
+                    "⟨target-is⟩clinton",
+                    "⟨target-last⟩clinton",
+                ],
+                &[
+                    ("⟨near-right⟩is", 1.0),
+                    ("⟨near-right⟩not", 0.5),
+                    ("⟨near-right⟩great", 1.0 / 3.0),
+                    ("⟨near⟩⟨negative⟩", 3.1 * 0.74 / 4.0 / 3.0),
+                ],
+            ),
+            // Not mentioned: who the target is, but no context.
+            (
+                "Voters met",
+                "Hillary Clinton",
+                &[
+                    "voter",
+                    "met",
+                    "⟨target-is⟩hillari clinton",
+                    "⟨target-last⟩clinton",
+                ],
+                &[],
+            ),
+            // A target without words has no identity terms.
+            ("Voters met", "?", &["voter", "met"], &[]),
+        ];
+        for (text, target, want_terms, want_context) in cases {
+            let (terms, context) = analyzed(params.clone(), text, target);
+            assert_eq!(terms, *want_terms, "{text:?} / {target:?}");
+            assert_eq!(context.len(), want_context.len(), "{text:?}: {context:?}");
+            for ((term, w), (want, want_w)) in context.iter().zip(*want_context) {
+                assert_eq!(term, want, "{text:?}");
+                assert!(
+                    (w - want_w).abs() < 1e-6,
+                    "{text:?} {term}: {w} vs {want_w}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -67,16 +67,19 @@ pub fn is_negator(lower: &str) -> bool {
     lower.ends_with("n't") || lower.ends_with("n\u{2019}t") || NEGATORS.contains(&lower)
 }
 
-/// The bin of [`SENTIMENT_TERMS`] of a valence in tenths, negated or not; `None` for 0.
-pub fn sentiment_bin(tenths: i8, negated: bool) -> Option<usize> {
+/// The valence of a word (in tenths, from [`valence_tenths`]) in its place: flipped and damped
+/// when negated; `None` for 0 (not in the lexicon).
+pub fn valence(tenths: i8, negated: bool) -> Option<f32> {
     if tenths == 0 {
         return None;
     }
-    let mut v = f32::from(tenths) / 10.0;
-    if negated {
-        v *= -NEGATION_SCALAR;
-    }
-    Some(if v <= -2.0 {
+    let v = f32::from(tenths) / 10.0;
+    Some(if negated { v * -NEGATION_SCALAR } else { v })
+}
+
+/// The bin of [`SENTIMENT_TERMS`] of a valence (as [`valence`] gives it).
+pub fn sentiment_bin(v: f32) -> usize {
+    if v <= -2.0 {
         0
     } else if v < 0.0 {
         1
@@ -84,7 +87,7 @@ pub fn sentiment_bin(tenths: i8, negated: bool) -> Option<usize> {
         2
     } else {
         3
-    })
+    }
 }
 
 /// What the cues need to know of one token.
@@ -109,9 +112,10 @@ impl CueToken {
     }
 }
 
-/// Calls `f(i, bin)` for every token `i` in the lexicon, with the bin of its valence, negated
-/// when one of the [`NEGATION_SCOPE`] words before it is a negator.
-pub fn for_each_cue(tokens: &[CueToken], mut f: impl FnMut(usize, usize)) {
+/// Calls `f(i, bin, v)` for every token `i` in the lexicon, with its valence `v` (−4 to +4),
+/// negated when one of the [`NEGATION_SCOPE`] words before it is a negator, and the bin of
+/// [`SENTIMENT_TERMS`] of that valence.
+pub fn for_each_cue(tokens: &[CueToken], mut f: impl FnMut(usize, usize, f32)) {
     // Words since the last negator (saturating; large when there was none).
     let mut since = u32::MAX;
     for (i, t) in tokens.iter().enumerate() {
@@ -119,8 +123,8 @@ pub fn for_each_cue(tokens: &[CueToken], mut f: impl FnMut(usize, usize)) {
             continue;
         }
         since = since.saturating_add(1);
-        if let Some(bin) = sentiment_bin(t.tenths, since <= NEGATION_SCOPE) {
-            f(i, bin);
+        if let Some(v) = valence(t.tenths, since <= NEGATION_SCOPE) {
+            f(i, sentiment_bin(v), v);
         }
         if t.negator {
             since = 0;
@@ -135,7 +139,9 @@ mod tests {
     fn cues(words: &str) -> Vec<(usize, &'static str)> {
         let tokens: Vec<CueToken> = words.split(' ').map(CueToken::of_word).collect();
         let mut out = Vec::new();
-        for_each_cue(&tokens, |i, bin| out.push((i, &SENTIMENT_TERMS[bin][1..])));
+        for_each_cue(&tokens, |i, bin, _| {
+            out.push((i, &SENTIMENT_TERMS[bin][1..]))
+        });
         out
     }
 
@@ -184,7 +190,7 @@ mod tests {
         tokens.insert(1, CueToken::default());
         tokens.insert(1, CueToken::default());
         let mut out = Vec::new();
-        for_each_cue(&tokens, |i, bin| out.push((i, bin)));
+        for_each_cue(&tokens, |i, bin, _| out.push((i, bin)));
         assert_eq!(
             out,
             [(4, 1)],

@@ -22,7 +22,7 @@ mod stack;
 mod thresholds;
 
 pub use heads::{HeadSettings, SearchPoint};
-pub use thresholds::{best_threshold, tune_thresholds};
+pub use thresholds::{best_threshold, tune_thresholds, ThresholdRule};
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -65,7 +65,8 @@ pub enum FinalModel {
     /// spread than the single fold models' logits the calibration was fitted on.
     #[default]
     Auto,
-    /// Fitted again on all training rows.
+    /// Fitted again on all training rows, with C scaled by (k − 1) / k for k folds (the
+    /// penalty per record of the fold models the calibration was fitted on).
     Refit,
     /// The average of the cross-validation fold models (a linear model too): the models the
     /// thresholds were tuned on, and less variance than one fit.
@@ -125,6 +126,12 @@ pub struct SearchGrid {
     pub rhetoric: Vec<bool>,
     /// Sentiment cues off / on.
     pub sentiment: Vec<bool>,
+    /// Target identity terms off / on (searched only when training records have targets).
+    pub target_identity: Vec<bool>,
+    /// Target context block off / on (searched only when training records have targets).
+    pub target_context: Vec<bool>,
+    /// Norms of the subword embedding blocks (0: off).
+    pub embeddings: Vec<f32>,
     /// Features per model.
     pub features: Vec<usize>,
     /// Class weightings.
@@ -142,6 +149,9 @@ impl Default for SearchGrid {
             target: vec![None, Some(0), Some(3), Some(6)],
             rhetoric: vec![false, true],
             sentiment: vec![false, true],
+            target_identity: vec![false, true],
+            target_context: vec![false, true],
+            embeddings: vec![0.0, 0.5, 1.0],
             features: vec![2000, 5000, 10000],
             class_weights: vec![ClassWeight::Balanced, ClassWeight::None],
             nb: vec![false, true],
@@ -279,6 +289,9 @@ impl TrainParams {
                 g.nb.is_empty(),
                 g.rhetoric.is_empty(),
                 g.sentiment.is_empty(),
+                g.target_identity.is_empty(),
+                g.target_context.is_empty(),
+                g.embeddings.is_empty(),
             ]
             .contains(&true)
             {
@@ -372,6 +385,11 @@ pub struct HeadMeta {
     pub search: Vec<SearchPoint>,
     /// For multi-label heads: the out-of-fold (or dev) F1 each label's threshold reached.
     pub threshold_f1: Vec<f32>,
+    /// For multi-label heads: the rule that set the thresholds (the one with the best
+    /// cross-fitted micro-F1).
+    pub threshold_rule: Option<ThresholdRule>,
+    /// For multi-label heads: each rule's cross-fitted micro-F1 on the out-of-fold scores.
+    pub threshold_rules: Vec<(ThresholdRule, f32)>,
 }
 
 /// One vocabulary candidate of a search and its score.
@@ -402,6 +420,9 @@ enum VocabularyCoordinate {
     Target(Vec<Option<usize>>),
     Rhetoric(Vec<bool>),
     Sentiment(Vec<bool>),
+    TargetIdentity(Vec<bool>),
+    TargetContext(Vec<bool>),
+    Embeddings(Vec<f32>),
 }
 
 impl VocabularyCoordinate {
@@ -440,6 +461,18 @@ impl VocabularyCoordinate {
             VocabularyCoordinate::Sentiment(values) => values
                 .iter()
                 .map(|&s| with(&|n| n.analyzer.sentiment = s))
+                .collect(),
+            VocabularyCoordinate::TargetIdentity(values) => values
+                .iter()
+                .map(|&t| with(&|n| n.analyzer.target_identity = t))
+                .collect(),
+            VocabularyCoordinate::TargetContext(values) => values
+                .iter()
+                .map(|&t| with(&|n| n.analyzer.target_context = t))
+                .collect(),
+            VocabularyCoordinate::Embeddings(values) => values
+                .iter()
+                .map(|&e| with(&|n| n.analyzer.embeddings = e))
                 .collect(),
         }
     }
@@ -675,6 +708,15 @@ pub fn describe_vocabulary(a: &AnalyzerParams, t: &TfIdfParams) -> String {
     if a.sentiment {
         out.push_str(", sentiment");
     }
+    if a.target_identity {
+        out.push_str(", target identity");
+    }
+    if a.target_context {
+        out.push_str(", target context");
+    }
+    if a.embeddings > 0.0 {
+        out.push_str(&format!(", embeddings {}", a.embeddings));
+    }
     out
 }
 
@@ -770,11 +812,21 @@ pub fn train(
                 VocabularyCoordinate::Char(grid.char_ngrams.clone()),
                 VocabularyCoordinate::MinDf(grid.min_df.clone()),
             ];
-            if train.iter().any(|r| r.target.is_some()) {
+            let has_targets = train.iter().any(|r| r.target.is_some());
+            if has_targets {
                 coordinates.push(VocabularyCoordinate::Target(grid.target.clone()));
             }
             coordinates.push(VocabularyCoordinate::Rhetoric(grid.rhetoric.clone()));
             coordinates.push(VocabularyCoordinate::Sentiment(grid.sentiment.clone()));
+            if has_targets {
+                coordinates.push(VocabularyCoordinate::TargetIdentity(
+                    grid.target_identity.clone(),
+                ));
+                coordinates.push(VocabularyCoordinate::TargetContext(
+                    grid.target_context.clone(),
+                ));
+            }
+            coordinates.push(VocabularyCoordinate::Embeddings(grid.embeddings.clone()));
             let mut current = VocabularySettings {
                 analyzer: p.analyzer.clone(),
                 tfidf: p.tfidf.clone(),
@@ -920,6 +972,8 @@ pub fn train(
             cv_score: fit.cv_score,
             search: fit.search,
             threshold_f1: fit.threshold_f1,
+            threshold_rule: fit.threshold_rule,
+            threshold_rules: fit.threshold_rules,
         });
         trained.push(TrainedHead {
             data,
@@ -983,7 +1037,11 @@ pub fn train(
         for (h, head) in data.heads.iter_mut().enumerate() {
             if let HeadBody::Multi { thresholds, .. } = &mut head.body {
                 let scores = label_scores(&model, h, dev);
-                let (tuned, _) = tune_thresholds(&scores);
+                // The rule cross-validation chose, tuned on the dev records.
+                let rule = data.meta.heads[h]
+                    .threshold_rule
+                    .unwrap_or(ThresholdRule::PerLabel);
+                let (tuned, _) = rule.tune(&scores);
                 data.meta.heads[h].threshold_f1 = label_f1s(&scores, &tuned);
                 *thresholds = tuned;
             }
