@@ -256,6 +256,10 @@ def parse_train_log(stderr: str) -> dict:
                 "task": m["task"], "kind": m["kind"], "labels": int(m["labels"]), "records": int(m["records"]),
                 "settings": m["settings"], "cv_metric": m["metric"], "cv_score": float(m["score"]),
             })
+        # A multi-label head's threshold rule follows its line.
+        t = re.match(r"^\s+thresholds: (one for all labels|one per label) \(", line)
+        if t and heads:
+            heads[-1]["threshold_rule"] = t[1]
     total = next((float(m[1]) for line in summary if (m := re.match(r"^  time total\s+([0-9.]+) s", line))), None)
     return {"vocabulary": vocabulary, "heads": heads, "rhetor_time_total_s": total, "summary": "\n".join(summary)}
 
@@ -898,8 +902,12 @@ def render(res: dict) -> str:
         p("|---|---:|---|---:|---:|---:|---|---:|")
         p(f"| scikit-learn tuned, whole articles | {fr['n_train_articles']} | – | {fmt(fr['sklearn_tuned_threshold'], 2)} | "
           f"{fmt(fr['sklearn_tuned_cv'])} | {fmt(fr['sklearn_tuned'])} | – | – |")
-        p(f"| (a) rhetor, whole articles | {fr['n_train_articles']} | – | per label, CV | – | **{fmt(a['micro_f1'])}** | "
-          f"– | {fmt(a['ece'], 4)} |")
+        head_a = next((h for h in res.get("rhetor_dev", {}).get("semeval2023_frames", {}).get("train", {}).get("heads", [])
+                       if h["task"] == "frame"), {})
+        rule_a = head_a.get("threshold_rule", "per label")
+        cv_a = fmt(head_a["cv_score"]) + " (cross-fitted)" if "cv_score" in head_a else "–"
+        p(f"| (a) rhetor, whole articles | {fr['n_train_articles']} | – | {rule_a}, CV | {cv_a} | "
+          f"**{fmt(a['micro_f1'])}** | – | {fmt(a['ece'], 4)} |")
         for key, label in (("paragraph", "(b) rhetor, blank-line paragraphs"), ("line", "(c) rhetor, lines")):
             u = fr.get(key)
             if u is None:

@@ -108,6 +108,14 @@ fn bad_settings_are_rejected_before_reading_data() {
             &["--features-per-head", "0"],
             "features per head must be at least 1",
         ),
+        (
+            &["--embeddings", "20"],
+            "the embedding norm 20 is outside 0..=10",
+        ),
+        (
+            &["--search", "--embeddings-grid", "0,-1"],
+            "the embedding norm -1 is outside 0..=10",
+        ),
     ];
     for (args, message) in cases {
         let mut cmd = rhetor([

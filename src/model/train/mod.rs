@@ -268,6 +268,13 @@ impl TrainParams {
                     .check()?;
                 }
             }
+            for &e in &g.embeddings {
+                AnalyzerParams {
+                    embeddings: e,
+                    ..self.analyzer.clone()
+                }
+                .check()?;
+            }
             for &m in &g.min_df {
                 TfIdfParams {
                     min_df: m,
