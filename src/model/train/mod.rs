@@ -2,13 +2,15 @@
 //!
 //! 1. Every task in the labels (or the ones asked for) gets a head.
 //! 2. The analyzer and TF-IDF are fitted once on the training texts. With a search grid, every
-//!    vocabulary candidate (word and character n-gram ranges, `min_df`) is fitted and scored
-//!    first: the mean over tasks of each head's cross-validated score at its base settings.
+//!    vocabulary candidate (word and character n-gram ranges, `min_df`, target features, cues,
+//!    embeddings) is fitted and scored first: the mean over tasks of each head's
+//!    cross-validated score at its base settings.
 //! 3. Each head is trained by [`heads::train_head`]: its candidate settings (C, features per
 //!    model, class weights, NB scaling, per-target models) are cross-validated with folds
 //!    grouped by document, the best is fitted on all rows, and its out-of-fold logits give the
 //!    Platt calibration of every output and, for multi-label heads, thresholds that maximise
-//!    micro-F1 (on the dev records instead, when given).
+//!    micro-F1 by the rule ([`ThresholdRule`]) that does best cross-fitted (on the dev records
+//!    instead, when given).
 //! 4. A binary head over the same records as a multi-label head (`persuasion` and `technique`)
 //!    may be stacked on that head's label logits, when nested cross-validation finds the
 //!    stacker clearly better; the stacked model is folded into one linear model ([`stack`]).
