@@ -196,7 +196,7 @@ impl std::fmt::Debug for ShortKey {
 impl WordCache {
     /// What is known of `surface` in `index`, computed with `normalize` on a miss; `normalize`
     /// may append the word's pieces to the arena it is given (they are then the word's
-    /// [`CachedWord::first_piece`] and [`CachedWord::pieces`]).
+    /// `first_piece` and `pieces`, read back with [`WordCache::pieces`]).
     pub fn get_or_insert(
         &mut self,
         index: &TermIndex,
