@@ -473,7 +473,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                 }
             }
             if let HeadBody::Multi { thresholds, .. } = &head.body {
-                if let Some(rule) = hm.threshold_rule {
+                if let Some(rule) = hm.threshold_rule() {
                     let scores: Vec<String> = hm
                         .threshold_rules
                         .iter()

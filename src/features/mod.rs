@@ -7,6 +7,8 @@ mod index;
 mod sparse;
 mod tfidf;
 
+pub(crate) use tfidf::{count_ids, sum_weights};
+
 pub use index::{TermIndex, WordCache};
 
 pub use sparse::{CsrMatrix, SparseVec};

@@ -234,18 +234,21 @@ fn analyse_chunk(analyzer: &Analyzer, texts: &[(&str, Option<&str>)]) -> ChunkTe
     let mut docs = Vec::with_capacity(texts.len());
     let mut context = Vec::with_capacity(texts.len());
     let mut embedded = Vec::with_capacity(texts.len());
+    let mut sink = FitSink {
+        interner: &mut interner,
+        terms: &mut terms,
+        ids: Vec::new(),
+        weighted: Vec::new(),
+        embedded: Vec::new(),
+    };
     for (text, target) in texts {
-        let mut sink = FitSink {
-            interner: &mut interner,
-            terms: &mut terms,
-            ids: Vec::new(),
-            weighted: Vec::new(),
-            embedded: vec![0.0; n_embedded],
-        };
+        sink.ids.clear();
+        sink.weighted.clear();
+        sink.embedded = vec![0.0; n_embedded];
         analyzer.analyze(text, *target, &mut scratch, &mut sink);
         docs.push(count_ids(&mut sink.ids));
         context.push(sum_weights(&mut sink.weighted));
-        embedded.push(sink.embedded);
+        embedded.push(std::mem::take(&mut sink.embedded));
     }
     ChunkTerms {
         terms,
@@ -255,8 +258,8 @@ fn analyse_chunk(analyzer: &Analyzer, texts: &[(&str, Option<&str>)]) -> ChunkTe
     }
 }
 
-/// Sorts (id, weight) pairs by id and adds up the weights of each id, in place.
-fn sum_weights(pairs: &mut [(u32, f32)]) -> Vec<(u32, f32)> {
+/// Sorts (id, weight) pairs by id and adds up the weights of each id (in the order they came).
+pub(crate) fn sum_weights(pairs: &mut [(u32, f32)]) -> Vec<(u32, f32)> {
     let mut out: Vec<(u32, f32)> = Vec::new();
     sum_weights_into(pairs, &mut out);
     out
@@ -281,7 +284,7 @@ fn context_weight(w: f32) -> f32 {
 }
 
 /// Sorts ids and returns (id, count) runs.
-fn count_ids(ids: &mut [u32]) -> Vec<(u32, u32)> {
+pub(crate) fn count_ids(ids: &mut [u32]) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     count_ids_into(ids, &mut out);
     out
@@ -668,6 +671,11 @@ impl FittedTfIdf {
             .then_some((at / EMBEDDING_DIM, at % EMBEDDING_DIM))
     }
 
+    /// The L2 norm of each embedding block of a row.
+    pub fn embedding_norm(&self) -> f32 {
+        self.layout.embedding_norm
+    }
+
     /// The number of embedding blocks (0 without embeddings).
     pub fn n_embedding_blocks(&self) -> usize {
         (self.terms.len() - self.layout.embedding_from as usize) / EMBEDDING_DIM
@@ -675,6 +683,7 @@ impl FittedTfIdf {
 
     /// The feature of dimension `d` of embedding block `b`.
     pub fn embedding_feature(&self, b: usize, d: usize) -> u32 {
+        debug_assert!(b < self.n_embedding_blocks() && d < EMBEDDING_DIM);
         self.layout.embedding_from + (b * EMBEDDING_DIM + d) as u32
     }
 

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::{normalize_target, HeadBody, Model, SparseLinear, TaskScores};
-use crate::features::{FittedTfIdf, SparseVec};
+use crate::features::{count_ids, sum_weights, FittedTfIdf, SparseVec};
 use crate::text::{embeddings, EmbeddingBlock, Scratch, Sink, TermSource, EMBEDDING_DIM};
 
 /// A stretch of the text that pushed a label's score.
@@ -177,16 +177,10 @@ impl Model {
             })
             .collect();
         // The row, as scoring computes it.
-        let mut tf: BTreeMap<u32, u32> = BTreeMap::new();
-        for &(f, _) in occurrences.iter() {
-            *tf.entry(f).or_default() += 1;
-        }
-        let mut weights: BTreeMap<u32, f32> = BTreeMap::new();
-        for &(f, w, _) in context.iter() {
-            *weights.entry(f).or_default() += w;
-        }
-        let counts: Vec<(u32, u32)> = tf.into_iter().collect();
-        let context_sums: Vec<(u32, f32)> = weights.into_iter().collect();
+        let mut ids: Vec<u32> = occurrences.iter().map(|&(f, _)| f).collect();
+        let mut weighted: Vec<(u32, f32)> = context.iter().map(|&(f, w, _)| (f, w)).collect();
+        let counts = count_ids(&mut ids);
+        let context_sums = sum_weights(&mut weighted);
         let mut row = SparseVec::default();
         tfidf.weigh(&counts, &context_sums, &embedded, &mut row);
         // Where each feature occurs, as byte spans (none for the terms of the target itself).

@@ -411,6 +411,14 @@ impl Model {
         if !data.tfidf.is_consistent() {
             return Err("vocabulary and IDF do not match".into());
         }
+        // The vocabulary's embedding blocks are those the analyzer gives pieces for.
+        let analyzer = data.analyzer.build();
+        if data.tfidf.n_embedding_blocks() != analyzer.embedding_blocks().len()
+            || (data.tfidf.n_embedding_blocks() > 0
+                && data.tfidf.embedding_norm() != data.analyzer.params().embeddings)
+        {
+            return Err("embedding blocks and analyzer settings do not match".into());
+        }
         let n = data.tfidf.n_features();
         for h in &data.heads {
             if !h.is_consistent(n) {

@@ -7,16 +7,21 @@
 
 use crate::features::CsrMatrix;
 
-/// Chi-square statistic of every feature for the classes `class_of[i]` of the rows `rows` of
-/// `x` (`n_classes` classes). Features that never occur in those rows score 0.
+/// Chi-square statistic of every feature below the matrix's pinned block
+/// ([`CsrMatrix::pinned_from`]: selection keeps that block whole, so it is not scored) for the
+/// classes `class_of[i]` of the rows `rows` of `x` (`n_classes` classes). Features that never
+/// occur in those rows score 0.
 pub fn chi2(x: &CsrMatrix, rows: &[usize], class_of: &[usize], n_classes: usize) -> Vec<f64> {
     debug_assert_eq!(rows.len(), class_of.len());
-    let n_feat = x.n_cols();
+    let n_feat = x.pinned_from();
     let mut observed = vec![0.0f64; n_classes * n_feat];
     let mut class_n = vec![0usize; n_classes];
     for (&r, &c) in rows.iter().zip(class_of) {
         class_n[c] += 1;
         let (ids, vals) = x.row(r);
+        // Ids are increasing: the pinned block is the row's tail.
+        let scored = ids.partition_point(|&j| (j as usize) < n_feat);
+        let (ids, vals) = (&ids[..scored], &vals[..scored]);
         let base = c * n_feat;
         for (&j, &v) in ids.iter().zip(vals) {
             observed[base + j as usize] += f64::from(v);

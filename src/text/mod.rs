@@ -437,11 +437,6 @@ impl Analyzer {
         p.target_mask || p.target_window > 0 || p.target_identity || p.target_context
     }
 
-    /// Whether texts with a target have weighted context terms (`target_context`).
-    pub fn uses_target_context(&self) -> bool {
-        self.config.0.target_context
-    }
-
     /// The embedding blocks of every text (none without `embeddings`; the side blocks only
     /// when the target options are on).
     pub fn embedding_blocks(&self) -> &'static [EmbeddingBlock] {
@@ -628,7 +623,7 @@ impl Analyzer {
             }
         }
         if has_mentions && params.target_context {
-            self.context_terms(scratch, &mut |t, w, s| sink.context(t, w, s));
+            self.context_terms(scratch, sink);
         }
         if params.embeddings > 0.0 {
             self.embedding_pieces(text, has_mentions, scratch, sink);
@@ -673,11 +668,7 @@ impl Analyzer {
 
     /// The weighted context terms of the target mentions marked in `scratch.mention`, for the
     /// text whose tokens are in `scratch.tokens` (see [`AnalyzerParams::target_context`]).
-    fn context_terms(
-        &self,
-        scratch: &mut Scratch,
-        context: &mut impl FnMut(&str, f32, TermSource),
-    ) {
+    fn context_terms(&self, scratch: &mut Scratch, sink: &mut impl Sink) {
         let toks = &scratch.tokens;
         let mention = &scratch.mention;
         // Distance to the nearest mention and whether it is to the right (the token is left
@@ -712,7 +703,7 @@ impl Analyzer {
             term.clear();
             term.push_str(if left { NEAR_LEFT } else { NEAR_RIGHT });
             term.push_str(toks.norm(i));
-            context(term, 1.0 / d as f32, TermSource { first: i, last: i });
+            sink.context(term, 1.0 / d as f32, TermSource { first: i, last: i });
         }
         if !self.config.0.sentiment {
             return;
@@ -729,7 +720,7 @@ impl Analyzer {
             } else {
                 NEAR_NEGATIVE
             };
-            context(
+            sink.context(
                 term,
                 v.abs() / 4.0 / d as f32,
                 TermSource { first: i, last: i },

@@ -167,12 +167,10 @@ fn design<'a>(
     n_classes: usize,
     s: &HeadSettings,
 ) -> Design<'a> {
-    let mut scores = chi2(x, rows, class_of, n_classes);
-    // The pinned block (target context) is kept whole, beside the top K of the rest.
-    let pinned = x.pinned_from();
-    scores.truncate(pinned);
-    let mut features = top_k(&scores, s.features);
-    features.extend(pinned as u32..x.n_cols() as u32);
+    // The pinned block (target context, embeddings) is kept whole, beside the top K of the
+    // rest.
+    let mut features = top_k(&chi2(x, rows, class_of, n_classes), s.features);
+    features.extend(x.pinned_from() as u32..x.n_cols() as u32);
     Design {
         x,
         rows: rows.to_vec(),
@@ -453,8 +451,7 @@ pub(crate) struct Assessment {
     /// Multi-label: thresholds on calibrated probabilities, and each label's F1 at them.
     thresholds: Vec<f32>,
     threshold_f1: Vec<f32>,
-    /// Multi-label: the rule that set the thresholds, and every rule's cross-fitted micro-F1.
-    threshold_rule: Option<ThresholdRule>,
+    /// Multi-label: every threshold rule's cross-fitted micro-F1 (the best set the thresholds).
     threshold_rules: Vec<(ThresholdRule, f32)>,
     /// The average of the fold models.
     averaged: Option<HeadBody>,
@@ -473,7 +470,6 @@ impl Assessment {
             offsets: Vec::new(),
             thresholds: Vec::new(),
             threshold_f1: Vec::new(),
-            threshold_rule: None,
             threshold_rules: Vec::new(),
             averaged: None,
             oof: Vec::new(),
@@ -527,29 +523,30 @@ pub(crate) fn assess(
             // its noise (SemEval-2023 frames, 351 articles), which cross-fitting shows.
             // The measure is that rule's cross-fitted micro-F1 (overall and per fold), so that
             // candidates are compared on thresholds they were not tuned on.
-            let crossed: Vec<(ThresholdRule, (f32, Vec<f32>))> = ThresholdRule::ALL
+            let crossed: Vec<(f32, Vec<f32>)> = ThresholdRule::ALL
                 .iter()
-                .map(|&r| (r, r.cross_fitted_micro_f1(&pairs, folds, n_folds)))
+                .map(|r| r.cross_fitted_micro_f1(&pairs, folds, n_folds))
                 .collect();
-            let (rule, (micro, per_fold)) = crossed
+            let threshold_rules: Vec<(ThresholdRule, f32)> = ThresholdRule::ALL
                 .iter()
-                .fold(
-                    &crossed[0],
-                    |best, r| if r.1 .0 > best.1 .0 { r } else { best },
-                )
-                .clone();
-            let threshold_rules = crossed.iter().map(|(r, (f1, _))| (*r, *f1)).collect();
+                .zip(&crossed)
+                .map(|(&r, (f1, _))| (r, *f1))
+                .collect();
+            let rule = ThresholdRule::best(&threshold_rules).expect("two rules");
+            let (micro, per_fold) = &crossed[ThresholdRule::ALL
+                .iter()
+                .position(|&r| r == rule)
+                .expect("a rule")];
             let (thresholds, _) = rule.tune(&pairs);
             let threshold_f1 = label_f1s(&pairs, &thresholds);
             let fold_scores = per_fold.iter().map(|&f| f64::from(f)).collect();
             Assessment {
-                score: f64::from(micro),
+                score: f64::from(*micro),
                 fold_scores,
                 calibration,
                 offsets: Vec::new(),
                 thresholds,
                 threshold_f1,
-                threshold_rule: Some(rule),
                 threshold_rules,
                 averaged: None,
                 oof: Vec::new(),
@@ -595,7 +592,6 @@ pub(crate) fn assess(
                 offsets,
                 thresholds: Vec::new(),
                 threshold_f1: Vec::new(),
-                threshold_rule: None,
                 threshold_rules: Vec::new(),
                 averaged: None,
                 oof: Vec::new(),
@@ -731,8 +727,7 @@ pub(crate) struct HeadFit {
     pub cv_score: f64,
     /// Multi-label: each label's out-of-fold F1 at its threshold.
     pub threshold_f1: Vec<f32>,
-    /// Multi-label: the rule that set the thresholds, and every rule's cross-fitted micro-F1.
-    pub threshold_rule: Option<ThresholdRule>,
+    /// Multi-label: every threshold rule's cross-fitted micro-F1 (the best set the thresholds).
     pub threshold_rules: Vec<(ThresholdRule, f32)>,
     /// Out-of-fold logits of the chosen settings, `[output][row]`, before calibration.
     pub oof: Vec<Vec<f32>>,
@@ -1013,7 +1008,6 @@ pub(crate) fn train_head(
         search,
         cv_score: assessment.score,
         threshold_f1: assessment.threshold_f1,
-        threshold_rule: assessment.threshold_rule,
         threshold_rules: assessment.threshold_rules,
         oof: assessment.oof,
         fold_scores: assessment.fold_scores,

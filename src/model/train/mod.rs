@@ -394,11 +394,16 @@ pub struct HeadMeta {
     pub search: Vec<SearchPoint>,
     /// For multi-label heads: the out-of-fold (or dev) F1 each label's threshold reached.
     pub threshold_f1: Vec<f32>,
-    /// For multi-label heads: the rule that set the thresholds (the one with the best
-    /// cross-fitted micro-F1).
-    pub threshold_rule: Option<ThresholdRule>,
-    /// For multi-label heads: each rule's cross-fitted micro-F1 on the out-of-fold scores.
+    /// For multi-label heads: each threshold rule's cross-fitted micro-F1 on the out-of-fold
+    /// scores; the best ([`HeadMeta::threshold_rule`]) set the thresholds.
     pub threshold_rules: Vec<(ThresholdRule, f32)>,
+}
+
+impl HeadMeta {
+    /// The rule that set a multi-label head's thresholds (none for a single-label head).
+    pub fn threshold_rule(&self) -> Option<ThresholdRule> {
+        ThresholdRule::best(&self.threshold_rules)
+    }
 }
 
 /// One vocabulary candidate of a search and its score.
@@ -427,10 +432,9 @@ enum VocabularyCoordinate {
     Char(Vec<Option<(usize, usize)>>),
     MinDf(Vec<DocFreq>),
     Target(Vec<Option<usize>>),
-    Rhetoric(Vec<bool>),
-    Sentiment(Vec<bool>),
-    TargetIdentity(Vec<bool>),
-    TargetContext(Vec<bool>),
+    /// An on/off analyzer setting (rhetoric or sentiment cues, target identity or context),
+    /// with the function that sets it.
+    Switch(Vec<bool>, fn(&mut AnalyzerParams, bool)),
     Embeddings(Vec<f32>),
 }
 
@@ -463,21 +467,9 @@ impl VocabularyCoordinate {
                     })
                 })
                 .collect(),
-            VocabularyCoordinate::Rhetoric(values) => values
+            VocabularyCoordinate::Switch(values, set) => values
                 .iter()
-                .map(|&r| with(&|n| n.analyzer.rhetoric = r))
-                .collect(),
-            VocabularyCoordinate::Sentiment(values) => values
-                .iter()
-                .map(|&s| with(&|n| n.analyzer.sentiment = s))
-                .collect(),
-            VocabularyCoordinate::TargetIdentity(values) => values
-                .iter()
-                .map(|&t| with(&|n| n.analyzer.target_identity = t))
-                .collect(),
-            VocabularyCoordinate::TargetContext(values) => values
-                .iter()
-                .map(|&t| with(&|n| n.analyzer.target_context = t))
+                .map(|&on| with(&|n| set(&mut n.analyzer, on)))
                 .collect(),
             VocabularyCoordinate::Embeddings(values) => values
                 .iter()
@@ -825,14 +817,22 @@ pub fn train(
             if has_targets {
                 coordinates.push(VocabularyCoordinate::Target(grid.target.clone()));
             }
-            coordinates.push(VocabularyCoordinate::Rhetoric(grid.rhetoric.clone()));
-            coordinates.push(VocabularyCoordinate::Sentiment(grid.sentiment.clone()));
+            coordinates.push(VocabularyCoordinate::Switch(
+                grid.rhetoric.clone(),
+                |a, on| a.rhetoric = on,
+            ));
+            coordinates.push(VocabularyCoordinate::Switch(
+                grid.sentiment.clone(),
+                |a, on| a.sentiment = on,
+            ));
             if has_targets {
-                coordinates.push(VocabularyCoordinate::TargetIdentity(
+                coordinates.push(VocabularyCoordinate::Switch(
                     grid.target_identity.clone(),
+                    |a, on| a.target_identity = on,
                 ));
-                coordinates.push(VocabularyCoordinate::TargetContext(
+                coordinates.push(VocabularyCoordinate::Switch(
                     grid.target_context.clone(),
+                    |a, on| a.target_context = on,
                 ));
             }
             coordinates.push(VocabularyCoordinate::Embeddings(grid.embeddings.clone()));
@@ -981,7 +981,6 @@ pub fn train(
             cv_score: fit.cv_score,
             search: fit.search,
             threshold_f1: fit.threshold_f1,
-            threshold_rule: fit.threshold_rule,
             threshold_rules: fit.threshold_rules,
         });
         trained.push(TrainedHead {
@@ -1048,7 +1047,7 @@ pub fn train(
                 let scores = label_scores(&model, h, dev);
                 // The rule cross-validation chose, tuned on the dev records.
                 let rule = data.meta.heads[h]
-                    .threshold_rule
+                    .threshold_rule()
                     .unwrap_or(ThresholdRule::PerLabel);
                 let (tuned, _) = rule.tune(&scores);
                 data.meta.heads[h].threshold_f1 = label_f1s(&scores, &tuned);

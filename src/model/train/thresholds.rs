@@ -15,6 +15,15 @@ impl ThresholdRule {
     /// Both rules, the simpler first.
     pub const ALL: [ThresholdRule; 2] = [ThresholdRule::Global, ThresholdRule::PerLabel];
 
+    /// The rule with the highest cross-fitted micro-F1 among `(rule, micro-F1)` pairs (the
+    /// first of equals); `None` for none.
+    pub fn best(rules: &[(ThresholdRule, f32)]) -> Option<ThresholdRule> {
+        let best = rules
+            .iter()
+            .reduce(|best, r| if r.1 > best.1 { r } else { best });
+        best.map(|&(rule, _)| rule)
+    }
+
     /// The rule in a few words.
     pub fn describe(self) -> &'static str {
         match self {
