@@ -742,7 +742,10 @@ def render(res: dict) -> str:
       "score), and binary heads a decision threshold from the same cross-validation. A binary head over the same records as a multi-label "
       "head (`persuasion`, `propaganda`) is stacked on that head's out-of-fold label logits when nested "
       "cross-validation finds the stacker clearly better, and the stacked model is folded into one linear model "
-      "(the appendix's summaries say which were). SemEval-2016 stance uses "
+      "(the appendix's summaries say which were). Single-label heads of three or more labels may add top-label "
+      "calibration: per predicted label, a map of the predicted label's probability fitted on nested "
+      "cross-validation predictions, kept only when it lowers their log-loss (the appendix's summaries say "
+      "where). SemEval-2016 stance uses "
       f"`--task {STANCE_TASK} --select-metric {STANCE_SELECT_METRIC}`. The choices are in the appendix.")
     p("")
     p("Each scikit-learn reference as run (all share the vectorizer above; the tuned setting is the one chosen "

@@ -68,6 +68,32 @@ fn task_flag_restricts_the_heads_and_dev_tunes_thresholds() {
     assert!(dev.tasks.contains_key("frame"));
 }
 
+/// Single-label heads of three or more labels go through the top-label stage: its nested
+/// check is recorded, and the maps are kept exactly when they lowered the held-out log-loss.
+#[test]
+fn top_label_stage_is_checked_and_kept_only_when_it_pays() {
+    let model = Model::load(tiny_model()).unwrap();
+    let meta = &model.data().meta;
+    for (h, hm) in model.heads().iter().zip(&meta.heads) {
+        if h.kind() == TaskKind::Single && h.labels.len() >= 3 {
+            let check = hm
+                .top_label_check
+                .unwrap_or_else(|| panic!("{}: no top-label check", h.task));
+            let (l0, l1) = check.log_loss;
+            let (e0, e1) = check.ece;
+            assert!(l0 > 0.0 && l1 > 0.0 && l0.is_finite() && l1.is_finite());
+            assert!((0.0..=1.0).contains(&e0) && (0.0..=1.0).contains(&e1));
+            let kept = !h.top_label.is_empty();
+            assert_eq!(kept, l1 < l0, "{}: {check:?}", h.task);
+            if kept {
+                assert_eq!(h.top_label.len(), h.labels.len());
+            }
+        } else {
+            assert!(hm.top_label_check.is_none() && h.top_label.is_empty());
+        }
+    }
+}
+
 #[test]
 fn unknown_task_is_a_clear_error() {
     let dir = Dir::new();

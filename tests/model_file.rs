@@ -213,7 +213,7 @@ fn out_of_range_parameters_are_refused_on_load() {
     use rhetor::model::{HeadBody, MAX_PARAMETER};
     let data = Model::load(tiny_model()).unwrap().data().clone();
     type Edit = fn(&mut ModelData, f32);
-    let edits: [(&str, Edit); 4] = [
+    let edits: [(&str, Edit); 5] = [
         ("a weight", |d, v| {
             if let HeadBody::Single { general, .. } = &mut d.heads[1].body {
                 general.weights[0] = v;
@@ -228,6 +228,11 @@ fn out_of_range_parameters_are_refused_on_load() {
             d.heads[2].calibration[0].a = v
         }),
         ("an offset", |d, v| d.heads[1].offsets[0] = v),
+        ("a top-label slope", |d, v| {
+            let h = &mut d.heads[1];
+            h.offsets.iter_mut().for_each(|o| *o = 0.0);
+            h.top_label = vec![rhetor::model::Platt { a: v, b: 0.0 }; h.labels.len()];
+        }),
     ];
     for (what, edit) in edits {
         for value in [f32::NAN, f32::INFINITY, -f32::INFINITY, MAX_PARAMETER * 2.0] {
@@ -247,6 +252,69 @@ fn out_of_range_parameters_are_refused_on_load() {
             ModelData::from_bytes(&d.to_bytes(), Path::new("edited.rhetor")).is_ok(),
             "{what} at the limit is accepted"
         );
+    }
+}
+
+/// Top-label maps that do not fit their head are refused on load: one per label, only on a
+/// single-label head whose decision is the plain argmax.
+#[test]
+fn misfitting_top_label_maps_are_refused_on_load() {
+    use rhetor::model::{HeadBody, Platt};
+    let data = Model::load(tiny_model()).unwrap().data().clone();
+    let single = data
+        .heads
+        .iter()
+        .position(|h| matches!(h.body, HeadBody::Single { .. }))
+        .unwrap();
+    let multi = data
+        .heads
+        .iter()
+        .position(|h| matches!(h.body, HeadBody::Multi { .. }))
+        .unwrap();
+    type Edit = Box<dyn Fn(&mut ModelData)>;
+    let cases: Vec<(&str, Edit, bool)> = vec![
+        (
+            "one map per label, argmax decision",
+            Box::new(move |d| {
+                let h = &mut d.heads[single];
+                h.offsets.iter_mut().for_each(|o| *o = 0.0);
+                h.top_label = vec![Platt::IDENTITY; h.labels.len()];
+            }),
+            true,
+        ),
+        (
+            "one map too few",
+            Box::new(move |d| {
+                let h = &mut d.heads[single];
+                h.offsets.iter_mut().for_each(|o| *o = 0.0);
+                h.top_label = vec![Platt::IDENTITY; h.labels.len() - 1];
+            }),
+            false,
+        ),
+        (
+            "with decision offsets",
+            Box::new(move |d| {
+                let h = &mut d.heads[single];
+                h.offsets.iter_mut().for_each(|o| *o = 0.0);
+                h.offsets[0] = 0.5;
+                h.top_label = vec![Platt::IDENTITY; h.labels.len()];
+            }),
+            false,
+        ),
+        (
+            "on a multi-label head",
+            Box::new(move |d| {
+                let h = &mut d.heads[multi];
+                h.top_label = vec![Platt::IDENTITY; h.labels.len()];
+            }),
+            false,
+        ),
+    ];
+    for (what, edit, accepted) in cases {
+        let mut d = data.clone();
+        edit(&mut d);
+        let loaded = ModelData::from_bytes(&d.to_bytes(), Path::new("edited.rhetor"));
+        assert_eq!(loaded.is_ok(), accepted, "{what}");
     }
 }
 
@@ -580,6 +648,17 @@ proptest::proptest! {
             proptest::prop_assert_eq!(s.probs.len(), head.labels.len());
             proptest::prop_assert!(s.probs.iter().all(|p| (0.0..=1.0).contains(p)), "{:?}", s.probs);
             proptest::prop_assert!(s.predicted.iter().all(|&l| l < head.labels.len()));
+            if head.kind() == rhetor::corpus::TaskKind::Single {
+                // A distribution (after the top-label maps, if any), and with no decision
+                // offsets the prediction is its first largest probability.
+                let sum: f32 = s.probs.iter().sum();
+                proptest::prop_assert!((sum - 1.0).abs() < 1e-4, "{:?}", s.probs);
+                if head.offsets.iter().all(|&o| o == 0.0) {
+                    let first_max = (0..s.probs.len())
+                        .fold(0, |b, c| if s.probs[c] > s.probs[b] { c } else { b });
+                    proptest::prop_assert_eq!(s.predicted[0], first_max);
+                }
+            }
         }
     }
 }

@@ -472,6 +472,17 @@ pub fn run(a: Args) -> Result<Outcome> {
                     eprintln!("        {:<50} {:.4}", sp.settings.to_string(), sp.score);
                 }
             }
+            if let Some(check) = hm.top_label_check {
+                let kept = if head.top_label.is_empty() {
+                    "not used"
+                } else {
+                    "used"
+                };
+                eprintln!(
+                    "      top-label calibration {kept}: the predicted label's probability on nested cross-validation, log-loss {:.4} → {:.4}, Brier {:.4} → {:.4}, ECE {:.4} → {:.4}",
+                    check.log_loss.0, check.log_loss.1, check.brier.0, check.brier.1, check.ece.0, check.ece.1
+                );
+            }
             if let HeadBody::Multi { thresholds, .. } = &head.body {
                 if let Some(rule) = hm.threshold_rule() {
                     let scores: Vec<String> = hm

@@ -74,6 +74,10 @@ pub struct Head {
     /// labels the offsets are zero. The probabilities themselves are not changed. Empty for
     /// multi-label heads (their thresholds decide).
     pub offsets: Vec<f32>,
+    /// Single-label heads with three or more labels: per label, the map of the predicted
+    /// label's probability when that label is predicted (top-label calibration, fitted on
+    /// nested cross-validation predictions; see [`calibrate::fit_top_label`]). Empty: none.
+    pub top_label: Vec<Platt>,
 }
 
 impl Head {
@@ -101,6 +105,17 @@ impl Head {
             HeadBody::Multi { .. } => self.offsets.is_empty(),
         };
         if !offsets_ok {
+            return false;
+        }
+        let top_label_ok = self.top_label.is_empty()
+            || (matches!(self.body, HeadBody::Single { .. })
+                && self.top_label.len() == n
+                && self.offsets.iter().all(|&o| o == 0.0)
+                && self
+                    .top_label
+                    .iter()
+                    .all(|c| linear::within_limit(c.a) && linear::within_limit(c.b)));
+        if !top_label_ok {
             return false;
         }
         match &self.body {
@@ -556,6 +571,7 @@ impl Model {
                             .map(|(&z, c)| c.apply(z)),
                     );
                     apply_link(s.link, &mut scores.probs);
+                    calibrate::apply_top_label(&mut scores.probs, &head.top_label);
                     // The label with the highest ln p + offset (the first of equals).
                     let mut best = (0, f32::NEG_INFINITY);
                     for (i, (p, offset)) in scores.probs.iter().zip(&head.offsets).enumerate() {
@@ -621,6 +637,7 @@ mod tests {
                 },
                 calibration: vec![Platt::IDENTITY; 70],
                 offsets: Vec::new(),
+                top_label: Vec::new(),
             },
             Head {
                 task: "m".into(),
@@ -635,6 +652,7 @@ mod tests {
                 },
                 calibration: vec![Platt::IDENTITY; 3],
                 offsets: Vec::new(),
+                top_label: Vec::new(),
             },
             Head {
                 task: "s".into(),
@@ -645,6 +663,7 @@ mod tests {
                 },
                 calibration: vec![Platt::IDENTITY; 2],
                 offsets: vec![0.0; 2],
+                top_label: Vec::new(),
             },
         ];
         let analyzer = crate::text::AnalyzerParams {

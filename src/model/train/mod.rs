@@ -10,7 +10,8 @@
 //!    grouped by document, the best is fitted on all rows, and its out-of-fold logits give the
 //!    Platt calibration of every output and, for multi-label heads, thresholds that maximise
 //!    micro-F1 by the rule ([`ThresholdRule`]) that does best cross-fitted (on the dev records
-//!    instead, when given).
+//!    instead, when given). Single-label heads of three or more labels also get top-label
+//!    maps fitted on nested cross-validation, kept when they lower the held-out log-loss.
 //! 4. A binary head over the same records as a multi-label head (`persuasion` and `technique`)
 //!    may be stacked on that head's label logits, when nested cross-validation finds the
 //!    stacker clearly better; the stacked model is folded into one linear model ([`stack`]).
@@ -23,7 +24,7 @@ mod heads;
 mod stack;
 mod thresholds;
 
-pub use heads::{HeadSettings, SearchPoint};
+pub use heads::{HeadSettings, SearchPoint, TopLabelCheck};
 pub use thresholds::{best_threshold, tune_thresholds, ThresholdRule};
 
 use std::collections::BTreeMap;
@@ -397,6 +398,11 @@ pub struct HeadMeta {
     /// For multi-label heads: each threshold rule's cross-fitted micro-F1 on the out-of-fold
     /// scores; the best ([`HeadMeta::threshold_rule`]) set the thresholds.
     pub threshold_rules: Vec<(ThresholdRule, f32)>,
+    /// For single-label heads with three or more labels: the expected calibration error and
+    /// log-loss of the predicted label's probability on nested cross-validation predictions,
+    /// without and with top-label maps (each fold's maps fitted on the other folds). The maps
+    /// are kept when they lower the log-loss.
+    pub top_label_check: Option<TopLabelCheck>,
 }
 
 impl HeadMeta {
@@ -971,6 +977,7 @@ pub fn train(
             body: fit.body,
             calibration: fit.calibration,
             offsets: fit.offsets,
+            top_label: fit.top_label,
         });
         metas.push(HeadMeta {
             task: info.name.clone(),
@@ -982,6 +989,7 @@ pub fn train(
             search: fit.search,
             threshold_f1: fit.threshold_f1,
             threshold_rules: fit.threshold_rules,
+            top_label_check: fit.top_label_check,
         });
         trained.push(TrainedHead {
             data,
