@@ -14,6 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::linear::{apply_link, Link};
+
 /// An affine map of a logit: `a·z + b`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Platt {
@@ -213,6 +215,19 @@ pub fn fit_vector_scaling(logits: &[Vec<f32>], gold: &[usize]) -> Vec<Platt> {
         .collect()
 }
 
+/// The softmax of one row's logits after vector scaling: `logit(c)` is class c's logit,
+/// `out` (one slot per class) receives the probabilities.
+pub(crate) fn calibrated_softmax(
+    calibration: &[Platt],
+    logit: impl Fn(usize) -> f32,
+    out: &mut [f32],
+) {
+    for (c, (p, map)) in out.iter_mut().zip(calibration).enumerate() {
+        *p = map.apply(logit(c));
+    }
+    apply_link(Link::Softmax, out);
+}
+
 /// Strength of the prior that pulls each predicted class's top-label map toward the map of
 /// all classes pooled (see [`fit_top_label`]), in the units of the summed log-likelihood: about
 /// as many pseudo-records. Chosen by the log-loss of the predicted label's probability under
@@ -228,7 +243,7 @@ fn logit(p: f32) -> f32 {
 
 /// The index of the largest value, the first of equals (the argmax every single-label
 /// prediction uses).
-fn first_max(values: &[f32]) -> usize {
+pub(crate) fn first_max(values: &[f32]) -> usize {
     let mut best = 0;
     for (i, &v) in values.iter().enumerate() {
         if v > values[best] {

@@ -25,10 +25,11 @@ use crate::corpus::{Record, TaskInfo, TaskKind};
 use crate::error::{Error, TrainError};
 use crate::features::CsrMatrix;
 use crate::model::calibrate::{
-    apply_top_label, fit_top_label, fit_vector_scaling, reliability, Platt,
+    apply_top_label, calibrated_softmax, first_max, fit_top_label, fit_vector_scaling, reliability,
+    Platt,
 };
 use crate::model::estimator::{fit_binary, fit_multiclass, Design, Estimator};
-use crate::model::linear::{apply_link, DenseWeights, Link, SparseLinear};
+use crate::model::linear::{DenseWeights, Link, SparseLinear};
 use crate::model::select::{chi2, top_k};
 use crate::model::{normalize_target, HeadBody};
 
@@ -577,10 +578,7 @@ pub(crate) fn assess(
             let mut probs = vec![0.0f32; k];
             let log_probs: Vec<f32> = (0..task.rows.len())
                 .flat_map(|i| {
-                    for c in 0..k {
-                        probs[c] = calibration[c].apply(oof[c][i]);
-                    }
-                    apply_link(Link::Softmax, &mut probs);
+                    calibrated_softmax(&calibration, |c| oof[c][i], &mut probs);
                     probs.iter().map(|p| p.ln()).collect::<Vec<_>>()
                 })
                 .collect();
@@ -618,9 +616,7 @@ pub(crate) fn assess(
 
 /// The argmax of each row of a row-major `n × k` matrix.
 fn argmax_rows(m: &[f32], k: usize) -> Vec<usize> {
-    m.chunks(k)
-        .map(|row| (0..k).fold(0, |b, c| if row[c] > row[b] { c } else { b }))
-        .collect()
+    m.chunks(k).map(first_max).collect()
 }
 
 /// Decision offsets, one per class, added to the log-probabilities before the argmax: class 0
@@ -1123,12 +1119,8 @@ fn top_label_stage(
             Ok(single_logits(&body, task, x, &held)
                 .into_iter()
                 .map(|(i, logits)| {
-                    let mut probs: Vec<f32> = logits
-                        .iter()
-                        .zip(&calibration)
-                        .map(|(&z, c)| c.apply(z))
-                        .collect();
-                    apply_link(Link::Softmax, &mut probs);
+                    let mut probs = vec![0.0; n_classes];
+                    calibrated_softmax(&calibration, |c| logits[c], &mut probs);
                     (f, probs, task.gold[i][0])
                 })
                 .collect())
@@ -1142,7 +1134,7 @@ fn top_label_stage(
             .collect()
     };
     let top = |probs: &[f32], gold: usize| -> (f64, bool) {
-        let c = argmax_rows(probs, probs.len())[0];
+        let c = first_max(probs);
         (f64::from(probs[c]), c == gold)
     };
     let before: Vec<(f64, bool)> = rows.iter().map(|(_, p, g)| top(p, *g)).collect();

@@ -823,24 +823,28 @@ pub fn train(
             if has_targets {
                 coordinates.push(VocabularyCoordinate::Target(grid.target.clone()));
             }
-            coordinates.push(VocabularyCoordinate::Switch(
-                grid.rhetoric.clone(),
-                |a, on| a.rhetoric = on,
-            ));
-            coordinates.push(VocabularyCoordinate::Switch(
-                grid.sentiment.clone(),
-                |a, on| a.sentiment = on,
-            ));
-            if has_targets {
-                coordinates.push(VocabularyCoordinate::Switch(
-                    grid.target_identity.clone(),
+            // On/off settings: (values, setter, whether they apply to this corpus).
+            type Setter = fn(&mut AnalyzerParams, bool);
+            let switches: [(&Vec<bool>, Setter, bool); 4] = [
+                (&grid.rhetoric, |a, on| a.rhetoric = on, true),
+                (&grid.sentiment, |a, on| a.sentiment = on, true),
+                (
+                    &grid.target_identity,
                     |a, on| a.target_identity = on,
-                ));
-                coordinates.push(VocabularyCoordinate::Switch(
-                    grid.target_context.clone(),
+                    has_targets,
+                ),
+                (
+                    &grid.target_context,
                     |a, on| a.target_context = on,
-                ));
-            }
+                    has_targets,
+                ),
+            ];
+            coordinates.extend(
+                switches
+                    .into_iter()
+                    .filter(|s| s.2)
+                    .map(|(values, set, _)| VocabularyCoordinate::Switch(values.clone(), set)),
+            );
             coordinates.push(VocabularyCoordinate::Embeddings(grid.embeddings.clone()));
             let mut current = VocabularySettings {
                 analyzer: p.analyzer.clone(),
