@@ -21,6 +21,12 @@ What is measured:
 * SemEval-2023 frames: the whole-article model against paragraph models whose scores are
   aggregated per article with one global threshold chosen by grouped cross-validation over train.
 
+The searches of SemEval-2023 frames, GVFC, NewsMTSC and SemEval-2016 stance are also offered
+rhetor's sentence encoder block (`--encoder`, all-MiniLM-L6-v2, fetched once with
+contrib/encoder/fetch.py into target/encoder/all-MiniLM-L6-v2 unless --encoder DIR or --no-encoder
+is given); each search keeps it only when cross-validation on train says it pays
+(ENCODER_DATASETS below).
+
 Every figure in the report is computed by the run, except the quoted test-split references
 (TEST_SPLIT_REFERENCES below), which are figures on withheld test splits that this script cannot
 compute. Fixed seeds throughout; temporary files live in a TemporaryDirectory.
@@ -63,6 +69,12 @@ STANCE_SELECT_METRIC = "f-avg"
 STANCE_TASK = "stance"
 N_STANCE_FOLDS = ref.N_FOLDS
 FRAMES_DATASET, FRAMES_TASK = "semeval2023_frames", "frame"
+# Datasets whose rhetor search is offered the sentence encoder block. Not the SemEval-2023 and
+# PTC technique datasets: 7,895 paragraphs and 14,587 sentences under heads of 23 and 14 labels,
+# where cross-validating a dense 384-dimension model beside every label's n-gram model would
+# multiply the run's time.
+ENCODER_DATASETS = (FRAMES_DATASET, "gvfc_frames", "newsmtsc_sentiment", ref.STANCE_DATASET)
+DEFAULT_ENCODER = REPO_ROOT / "target" / "encoder" / "all-MiniLM-L6-v2"
 
 # Datasets in the order of ../shared/data/README.md; anything else found there follows, sorted.
 KNOWN_ORDER = [
@@ -373,24 +385,40 @@ def train_flags(select_metric: str, tasks=None) -> list:
     return flags
 
 
-def run_dev_dataset(rhetor: Rhetor, data: Path, ds: str, tmp: Path) -> dict:
+def run_dev_dataset(rhetor: Rhetor, data: Path, ds: str, tmp: Path, encoder) -> dict:
     train, dev = data / ds / "train.jsonl", data / ds / "dev.jsonl"
     model = tmp / f"{ds}.rhetor"
     flags = train_flags(DEV_SELECT_METRIC)
+    shown_flags = list(flags)
+    if encoder is not None and ds in ENCODER_DATASETS:
+        flags += ["--encoder", encoder]
+        shown_flags += ["--encoder", "MINILM_DIR"]
     log(f"rhetor train --search {ds}")
     trained = rhetor.train([train], model, flags)
     log(f"rhetor eval {ds} ({trained['seconds']:.0f} s training)")
     tasks = rhetor.eval(model, [dev])
-    shown = f"rhetor train ../shared/data/{ds}/train.jsonl {shlex.join(map(str, flags))} " \
+    shown = f"rhetor train ../shared/data/{ds}/train.jsonl {shlex.join(map(str, shown_flags))} " \
             f"--threads {rhetor.threads} -o M; rhetor eval -m M ../shared/data/{ds}/dev.jsonl --format json"
     return {"command": shown, "train": trained, "eval": tasks}
+
+
+def ensure_encoder(path: Path) -> Path:
+    """The encoder directory, fetched with contrib/encoder/fetch.py when it is not there yet."""
+    if not (path / "model.safetensors").is_file():
+        log(f"fetching the sentence encoder into {path}")
+        out = subprocess.run([sys.executable, str(REPO_ROOT / "contrib" / "encoder" / "fetch.py"), str(path)],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise Failure(f"contrib/encoder/fetch.py {path} failed:\n{out.stderr.strip()}\n"
+                          "Pass --encoder DIR (a copy of all-MiniLM-L6-v2) or --no-encoder.")
+    return path
 
 
 # --------------------------------------------------------------------------------------------------
 # rhetor: SemEval-2016 stance, nested cross-validation on the reference's folds
 
 
-def run_stance_cv(rhetor: Rhetor, corpus, tmp: Path) -> dict:
+def run_stance_cv(rhetor: Rhetor, corpus, tmp: Path, encoder) -> dict:
     sd = ref.stance_data(corpus)
     ids = [r["id"] for r in sd.records]
     if len(set(ids)) != len(ids):
@@ -401,6 +429,10 @@ def run_stance_cv(rhetor: Rhetor, corpus, tmp: Path) -> dict:
         return {**sd.records[i], "text": str(sd.texts[i])}
 
     flags = train_flags(STANCE_SELECT_METRIC, [STANCE_TASK])
+    shown_flags = list(flags)
+    if encoder is not None and ref.STANCE_DATASET in ENCODER_DATASETS:
+        flags += ["--encoder", encoder]
+        shown_flags += ["--encoder", "MINILM_DIR"]
     oof = np.empty(len(ids), dtype=object)
     confidence = np.zeros(len(ids))
     folds = []
@@ -430,7 +462,7 @@ def run_stance_cv(rhetor: Rhetor, corpus, tmp: Path) -> dict:
         })
     oof = oof.astype(str)
     metrics = ref.stance_metrics(sd.y, oof, sd.targets)
-    shown = (f"for each of the 5 folds: rhetor train FOLD_TRAIN.jsonl {shlex.join(map(str, flags))} "
+    shown = (f"for each of the 5 folds: rhetor train FOLD_TRAIN.jsonl {shlex.join(map(str, shown_flags))} "
              f"--threads {rhetor.threads} -o M; rhetor score -m M --input jsonl FOLD_HELD.jsonl --format jsonl")
     return {
         **metrics,
@@ -748,6 +780,20 @@ def render(res: dict) -> str:
       "where). SemEval-2016 stance uses "
       f"`--task {STANCE_TASK} --select-metric {STANCE_SELECT_METRIC}`. The choices are in the appendix.")
     p("")
+    enc = meta.get("encoder")
+    if enc:
+        p("**Sentence encoder.** The searches of " + ", ".join(f"`{d}`" for d in enc["datasets"]) +
+          " are also offered rhetor's sentence encoder block (`--encoder MINILM_DIR`: all-MiniLM-L6-v2, "
+          f"model.safetensors sha256 `{enc['model_safetensors_sha256'][:12]}…`, fetched by "
+          "`contrib/encoder/fetch.py`): the encoder's vector of each text, standardised, scaled to a norm from "
+          "`--encoder-grid` (0, 1, 2; 0 is no block) and fitted by a model of its own blended with the n-gram "
+          "model (`encoder-weight` in the head settings). Like every other vocabulary setting, the block is "
+          "kept only when cross-validation on train finds it clearly better; the vocabulary in the appendix "
+          "says `encoder N` where it was. The technique datasets are not offered it (thousands of paragraphs "
+          "under heads of 14 and 23 labels: the run's time would multiply).")
+    else:
+        p("**Sentence encoder.** Not offered to any search in this run (`--no-encoder`).")
+    p("")
     p("Each scikit-learn reference as run (all share the vectorizer above; the tuned setting is the one chosen "
       "by cross-validation on train in this run):")
     p("")
@@ -1062,6 +1108,11 @@ def main(argv=None) -> int:
     ap.add_argument("--rhetor-commit", metavar="REV",
                     help="commit the --rhetor binary was built from, as the report should state it (default: the "
                          "repository's HEAD, flagged when src/ or Cargo.* have uncommitted changes)")
+    ap.add_argument("--encoder", type=Path, default=DEFAULT_ENCODER, metavar="DIR",
+                    help="sentence encoder offered to the searches of " + ", ".join(ENCODER_DATASETS) +
+                         " (default: target/encoder/all-MiniLM-L6-v2, fetched with contrib/encoder/fetch.py "
+                         "when missing)")
+    ap.add_argument("--no-encoder", action="store_true", help="offer no sentence encoder to any search")
     ap.add_argument("--no-frames-designs", action="store_true",
                     help="skip the SemEval-2023 frames article-vs-paragraph comparison")
     args = ap.parse_args(argv)
@@ -1098,6 +1149,10 @@ def main(argv=None) -> int:
     try:
         version = rhetor.version()
         dev_sets, stance, skipped = discover(corpus, data, args.only)
+        encoder = None
+        offered = [ds for ds, _ in dev_sets] + ([ref.STANCE_DATASET] if stance else [])
+        if not args.no_encoder and any(ds in ENCODER_DATASETS for ds in offered):
+            encoder = ensure_encoder(args.encoder.resolve())
         if args.sklearn_json:
             sk = load_sklearn(args.sklearn_json, corpus, dev_sets, stance)
         else:
@@ -1108,9 +1163,9 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory(prefix="rhetor-accuracy-") as tmpdir:
             tmp = Path(tmpdir)
             for ds, _ in dev_sets:
-                rhetor_dev[ds] = run_dev_dataset(rhetor, data, ds, tmp)
+                rhetor_dev[ds] = run_dev_dataset(rhetor, data, ds, tmp, encoder)
             if stance:
-                stance_cv = run_stance_cv(rhetor, corpus, tmp)
+                stance_cv = run_stance_cv(rhetor, corpus, tmp, encoder)
             if FRAMES_DATASET in rhetor_dev and not args.no_frames_designs:
                 ev = rhetor_dev[FRAMES_DATASET]["eval"][FRAMES_TASK]
                 sk_t = sk["tuned"][FRAMES_DATASET][FRAMES_TASK]
@@ -1155,6 +1210,10 @@ def main(argv=None) -> int:
         "load_average_1min_at_start": None if load_at_start is None else round(load_at_start, 2),
         "threads": args.threads,
         "only": args.only or [],
+        "encoder": None if encoder is None else {
+            "datasets": list(ENCODER_DATASETS),
+            "model_safetensors_sha256": sha256_file(encoder / "model.safetensors"),
+        },
         "margin": MARGIN,
         "ece_limit": ECE_LIMIT,
         "rhetor_seed": RHETOR_SEED,

@@ -47,6 +47,14 @@ pub enum TextError {
         /// Largest supported.
         limit: String,
     },
+    /// A sentence encoder block norm out of range.
+    #[error("the encoder norm {norm} is outside 0..={limit}")]
+    BadEncoderNorm {
+        /// Norm given.
+        norm: String,
+        /// Largest supported.
+        limit: String,
+    },
     /// A stemming language name that is not known.
     #[error("unknown stemming language `{0}` (known: {known})", known = crate::text::Language::NAMES.join(", "))]
     UnknownLanguage(String),
@@ -80,6 +88,13 @@ pub enum FeatureError {
     EmptyVocabulary {
         /// Number of documents fitted on.
         docs: usize,
+    },
+    /// The analyzer asks for the sentence encoder block, but no encoder vectors of the texts
+    /// were given.
+    #[error("an encoder norm of {norm} needs a sentence encoder (train with --encoder DIR)")]
+    NoEncoder {
+        /// The norm asked for.
+        norm: String,
     },
 }
 

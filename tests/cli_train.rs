@@ -311,3 +311,110 @@ fn cue_settings_are_vocabulary_settings_the_search_tries() {
         );
     }
 }
+
+/// `--encoder DIR` adds the sentence encoder's block (its dimensions after every other
+/// feature, scaled to the norm), the model file carries the encoder, and scoring a text runs it:
+/// the fused scoring path and the weighted row agree, and a saved and reloaded model scores the
+/// same. With `--search`, the block is one more vocabulary setting, tried at each norm of
+/// `--encoder-grid`.
+#[test]
+fn encoder_block_is_carried_by_the_model_and_searched() {
+    use rhetor::features::ENCODER_TERM;
+    use rhetor::model::ScoreScratch;
+    let model = Model::load(tiny_encoder_model()).unwrap();
+    assert_eq!(model.data().analyzer.params().encoder, 1.0);
+    let tfidf = model.tfidf();
+    let encoder = tfidf.encoder().expect("the vocabulary carries the encoder");
+    assert_eq!(encoder.dim(), 8);
+    let n = tfidf.n_features();
+    let block: Vec<&str> = (n - 8..n).map(|f| tfidf.term(f as u32)).collect();
+    let names: Vec<String> = (0..8).map(|d| format!("{ENCODER_TERM}:{d}")).collect();
+    assert_eq!(
+        block, names,
+        "the encoder's dimensions close the vocabulary"
+    );
+
+    let text = "The council said the charge would raise money for buses and cut traffic.";
+    let mut scratch = ScoreScratch::default();
+    let fused = model.score(text, None, &mut scratch);
+    model.vectorize(text, &mut scratch);
+    let encoder_ids: Vec<u32> = scratch
+        .row
+        .iter()
+        .filter(|&(f, _)| tfidf.is_encoder_dim(f))
+        .map(|(f, _)| f)
+        .collect();
+    let last: Vec<u32> = (n - 8..n).map(|f| f as u32).collect();
+    assert_eq!(encoder_ids, last, "every dimension of the block in the row");
+    let from_row = model.score_vectorized(None, &mut scratch);
+    for (a, b) in fused.iter().zip(&from_row) {
+        for (x, y) in a.probs.iter().zip(&b.probs) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+    }
+    let dir = Dir::new();
+    let copy = dir.path("copy.rhetor");
+    model.save(&copy).unwrap();
+    let reloaded = Model::load(&copy).unwrap();
+    assert_eq!(reloaded.score(text, None, &mut scratch), fused);
+
+    let searched = dir.path("searched.rhetor");
+    let mut cmd = rhetor(["train", "corpus/train.jsonl", "--task", "stance"]);
+    cmd.args(FAST)
+        .args([
+            "--search",
+            "--word-ngrams-grid",
+            "1-2",
+            "--char-ngrams-grid",
+        ])
+        .args(["none", "--min-df-grid", "1", "--target-grid", "none"])
+        .args(["--rhetoric-grid", "off", "--sentiment-grid", "off"])
+        .args([
+            "--target-identity-grid",
+            "off",
+            "--target-context-grid",
+            "off",
+        ])
+        .args(["--embeddings-grid", "0", "--features-grid", "5000"])
+        .args(["--encoder", TINY_ENCODER, "--encoder-grid", "0,1", "-o"])
+        .arg(&searched);
+    let out = ok(cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let model = Model::load(&searched).unwrap();
+    let tried: Vec<f32> = model
+        .data()
+        .meta
+        .vocabulary_search
+        .iter()
+        .map(|p| p.analyzer.encoder)
+        .collect();
+    assert_eq!(tried, [0.0, 1.0], "both norms scored, in grid order");
+    assert_contains(&stderr, "word 1-2, char none, min_df 1, encoder 1 ");
+    let chosen = model.data().analyzer.params().encoder;
+    assert_eq!(model.tfidf().encoder().is_some(), chosen > 0.0);
+}
+
+/// What the encoder options refuse, before any data is read.
+#[test]
+fn encoder_options_are_checked() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--encoder-norm", "1"],
+            "an encoder norm of 1 needs a sentence encoder (--encoder DIR)",
+        ),
+        (
+            &["--encoder", TINY_ENCODER, "--encoder-norm", "11"],
+            "the encoder norm 11 is outside 0..=10",
+        ),
+        (
+            &["--encoder", "tests/fixtures/no-such-encoder"],
+            "reading the sentence encoder in tests/fixtures/no-such-encoder",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut cmd = rhetor(["train", "does-not-exist.jsonl", "-o", "/nonexistent/m"]);
+        cmd.args(*args);
+        let err = fails(cmd, 2);
+        assert_contains(&err, message);
+    }
+}

@@ -18,11 +18,17 @@ const PARAGRAPHS: [&str; 4] = [
 /// so the evidence is an exact share of the score (multi-label heads: its sigmoid is the
 /// probability; single-label softmax heads: it is the label's log-probability minus the mean of
 /// the other labels' log-probabilities). Also with a stance target, whose identity terms are
-/// evidence without a place in the text, and whose context block has a norm of its own.
+/// evidence without a place in the text, and whose context block has a norm of its own; and
+/// with a sentence encoder block.
 #[test]
 fn evidence_adds_up_to_the_calibrated_score() {
     let target = "the congestion charge";
-    let cases = [(tiny_model(), None), (tiny_target_model(), Some(target))];
+    let cases = [
+        (tiny_model(), None),
+        (tiny_target_model(), Some(target)),
+        // The encoder block has no place in the text: its part is in `rest`.
+        (tiny_encoder_model(), None),
+    ];
     let mut found = Found::default();
     for (path, target) in cases {
         let model = Model::load(path).unwrap();
@@ -66,7 +72,9 @@ fn check_evidence(model: &Model, target: Option<&str>, found: &mut Found) {
                     let rhetor::model::HeadBody::Single { general, .. } = &head.body else {
                         unreachable!()
                     };
-                    if general.link != Link::Softmax {
+                    // The identity holds for softmax heads before any top-label map (which
+                    // moves the predicted label's probability, never the label).
+                    if general.link != Link::Softmax || !head.top_label.is_empty() {
                         continue;
                     }
                     let n = probs.len() as f32;

@@ -103,6 +103,18 @@ pub fn tiny_model() -> &'static Path {
     &MODEL.get_or_init(|| train_tiny("tiny.rhetor", &[])).1
 }
 
+/// The tiny random sentence encoder of `tests/fixtures/encoder-tiny` (BERT's vocabulary, 8
+/// dimensions; made by `contrib/encoder/make_tiny.py`).
+pub const TINY_ENCODER: &str = "tests/fixtures/encoder-tiny";
+
+/// Like [`tiny_model`], with the tiny encoder's block (norm 1) beside the n-grams.
+pub fn tiny_encoder_model() -> &'static Path {
+    static MODEL: OnceLock<(Dir, PathBuf)> = OnceLock::new();
+    &MODEL
+        .get_or_init(|| train_tiny("tiny-encoder.rhetor", &["--encoder", TINY_ENCODER]))
+        .1
+}
+
 /// Like [`tiny_model`], with every feature of the records' stance targets (mask, window,
 /// identity, context), sentiment cues and subword embeddings.
 pub fn tiny_target_model() -> &'static Path {

@@ -1,15 +1,17 @@
 //! `rhetor train FILE... -o MODEL [--dev FILE] [--task NAME]...`
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use rhetor::corpus::TaskKinds;
 use rhetor::features::{DocFreq, TfIdfParams};
 use rhetor::model::{
-    describe_vocabulary, train, ClassWeight, Estimator, FinalModel, HeadBody, SearchGrid,
-    SelectMetric, TrainParams, SEARCH_C_GRID,
+    describe_vocabulary, train, ClassWeight, EncoderChoice, Estimator, FinalModel, HeadBody,
+    SearchGrid, SelectMetric, TrainParams, SEARCH_C_GRID,
 };
+use rhetor::text::encoder::Encoder;
 use rhetor::text::{AnalyzerParams, Language};
 
 use super::{note, read_corpus, set_threads, Outcome};
@@ -141,6 +143,21 @@ pub struct Args {
     /// of the words before and after it, each scaled to this norm (0: off; 0.5 is a good start).
     #[arg(long, default_value_t = 0.0, value_name = "NORM")]
     embeddings: f32,
+    /// A contextual sentence encoder as features: a Hugging Face model directory (config.json,
+    /// model.safetensors, vocab.txt) of a BERT-uncased encoder such as all-MiniLM-L6-v2
+    /// (`python3 contrib/encoder/fetch.py DIR` downloads it). Its vector of each text is a feature block,
+    /// and the model file carries the encoder's weights (about 45 MB for MiniLM). Scoring then
+    /// runs the encoder on every text: far slower than n-grams alone.
+    #[arg(long, value_name = "DIR")]
+    encoder: Option<PathBuf>,
+    /// The L2 norm of the encoder block (standardised dimensions; the smaller, the more the
+    /// encoder model is regularised) [default: 1; with --search, --encoder-grid decides].
+    #[arg(long, value_name = "NORM")]
+    encoder_norm: Option<f32>,
+    /// Each model's blend: an n-gram model and an encoder model are fitted apart, and the
+    /// encoder model's logits weigh this much, the n-gram model's the rest.
+    #[arg(long, default_value_t = 0.5, value_name = "W")]
+    encoder_weight: f32,
     /// Minimum document frequency: a count (2) or a fraction (0.001).
     #[arg(long, default_value = "2")]
     min_df: DocFreq,
@@ -234,6 +251,12 @@ pub struct Args {
     /// Search grid: embedding norms (0: no embeddings).
     #[arg(long, value_delimiter = ',', default_value = "0,0.5,1")]
     embeddings_grid: Vec<f32>,
+    /// Search grid: encoder block norms (0: no encoder block; searched only with --encoder).
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
+    encoder_grid: Vec<f32>,
+    /// Search grid: encoder model weights in the blend (searched only with an encoder block).
+    #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,0.75")]
+    encoder_weight_grid: Vec<f32>,
     /// Search grid: features per model.
     #[arg(long, value_delimiter = ',', default_value = "2000,5000,10000")]
     features_grid: Vec<usize>,
@@ -301,6 +324,11 @@ pub fn run(a: Args) -> Result<Outcome> {
             target_identity: a.target_identity,
             target_context: a.target_context,
             embeddings: a.embeddings,
+            encoder: match (a.encoder_norm, &a.encoder) {
+                (Some(norm), _) => norm,
+                (None, Some(_)) if !a.search => 1.0,
+                (None, _) => 0.0,
+            },
         },
         tfidf: TfIdfParams {
             min_df: a.min_df,
@@ -346,6 +374,8 @@ pub fn run(a: Args) -> Result<Outcome> {
                 .map(|o| *o == OnOff::On)
                 .collect(),
             embeddings: a.embeddings_grid.clone(),
+            encoder: a.encoder_grid.clone(),
+            encoder_weights: a.encoder_weight_grid.clone(),
             features: a.features_grid.clone(),
             class_weights: a
                 .class_weight_grid
@@ -363,6 +393,15 @@ pub fn run(a: Args) -> Result<Outcome> {
             MetricName::FAvg => SelectMetric::FAvg,
         },
         tasks: a.tasks.clone(),
+        encoder_weight: a.encoder_weight,
+        encoder: match &a.encoder {
+            Some(dir) => Some(EncoderChoice(Arc::new(
+                Encoder::from_dir(dir).with_context(|| {
+                    format!("reading the sentence encoder in {}", dir.display())
+                })?,
+            ))),
+            None => None,
+        },
     }
     .check()?;
 

@@ -13,6 +13,6 @@ pub use index::{TermIndex, WordCache};
 
 pub use sparse::{CsrMatrix, SparseVec};
 pub use tfidf::{
-    DocFreq, FeatureCounts, FittedTfIdf, TfIdfParams, TfIdfValidParams, TransformScratch,
-    CONTEXT_BLOCK_NORM, MAX_IDF,
+    DocFreq, EncodedTexts, FeatureCounts, FittedTfIdf, TfIdfParams, TfIdfValidParams,
+    TransformScratch, CONTEXT_BLOCK_NORM, ENCODER_TERM, MAX_IDF,
 };

@@ -36,6 +36,8 @@ pub struct CsrMatrix {
     n_cols: usize,
     /// Columns from this one on form a block that feature selection keeps whole.
     pinned_from: usize,
+    /// Columns from this one on are the sentence encoder block, which heads fit apart.
+    encoder_from: usize,
     indptr: Vec<usize>,
     indices: Vec<u32>,
     values: Vec<f32>,
@@ -47,6 +49,7 @@ impl CsrMatrix {
         CsrMatrix {
             n_cols,
             pinned_from: n_cols,
+            encoder_from: n_cols,
             indptr: vec![0],
             indices: Vec::new(),
             values: Vec::new(),
@@ -62,6 +65,22 @@ impl CsrMatrix {
     /// The first column of the block that feature selection keeps whole (`n_cols` if none).
     pub fn pinned_from(&self) -> usize {
         self.pinned_from
+    }
+
+    /// Marks the columns from `first` on as the sentence encoder block, which heads fit with a
+    /// model of its own (a TF-IDF matrix with an encoder block).
+    pub fn set_encoder_from(&mut self, first: usize) {
+        self.encoder_from = first.min(self.n_cols);
+    }
+
+    /// The first column of the sentence encoder block (`n_cols` if none).
+    pub fn encoder_from(&self) -> usize {
+        self.encoder_from
+    }
+
+    /// Whether the matrix has a sentence encoder block.
+    pub fn has_encoder(&self) -> bool {
+        self.encoder_from < self.n_cols
     }
 
     /// Appends a row. Ids must be increasing and below `n_cols` (checked in debug builds).
@@ -108,6 +127,7 @@ impl CsrMatrix {
     pub fn select_rows(&self, rows: &[usize]) -> CsrMatrix {
         let mut m = CsrMatrix::new(self.n_cols);
         m.pinned_from = self.pinned_from;
+        m.encoder_from = self.encoder_from;
         for &r in rows {
             let (ids, vals) = self.row(r);
             m.push_row(ids, vals);

@@ -14,9 +14,16 @@
 //! each weighs `ln(1 + w)` for the sum `w` of its weights in the text, without IDF, and the
 //! block is scaled to its own L2 norm [`CONTEXT_BLOCK_NORM`], so it neither drowns the n-grams
 //! nor is drowned by them.
+//!
+//! With the analyzer's `encoder` norm, the last block is a contextual sentence encoder's vector
+//! of the text ([`crate::text::encoder`]), scaled to that norm. The fitted vocabulary carries the
+//! encoder, so a model scores with the very weights its training rows were computed with. The
+//! encoder's vectors of the training texts are computed once ([`EncodedTexts`]) and shared by
+//! every vocabulary candidate of a search.
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -25,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use super::index::{CachedWord, TermIndex, WordCache, NONE};
 use super::sparse::{CsrMatrix, SparseVec};
 use crate::error::FeatureError;
+use crate::text::encoder::{Encoder, EncoderScratch};
 use crate::text::{
     embeddings, for_each_char_gram, for_each_cue, is_caps, lower_into, segment, Analyzer, CueToken,
     EmbeddingBlock, Scratch, Sink, Span, TermSource, TokenKind, CAPS_TERM, EMBEDDING_DIM,
@@ -356,6 +364,31 @@ impl TfIdfValidParams {
         analyzer: &Analyzer,
         texts: &[(&str, Option<&str>)],
     ) -> Result<(FittedTfIdf, CsrMatrix), FeatureError> {
+        self.fit_transform_encoded(analyzer, texts, None)
+    }
+
+    /// [`TfIdfValidParams::fit_transform_with_targets`] with the sentence encoder's vectors of
+    /// the same texts, which the analyzer's `encoder` norm needs.
+    ///
+    /// # Errors
+    /// Also [`FeatureError::NoEncoder`] when the analyzer asks for the encoder block and
+    /// `encoded` is `None` or holds another number of texts.
+    pub fn fit_transform_encoded(
+        &self,
+        analyzer: &Analyzer,
+        texts: &[(&str, Option<&str>)],
+        encoded: Option<&EncodedTexts>,
+    ) -> Result<(FittedTfIdf, CsrMatrix), FeatureError> {
+        let encoder_norm = analyzer.config().params().encoder;
+        let encoded = match encoded {
+            _ if encoder_norm <= 0.0 => None,
+            Some(e) if e.len() == texts.len() => Some(e),
+            _ => {
+                return Err(FeatureError::NoEncoder {
+                    norm: encoder_norm.to_string(),
+                })
+            }
+        };
         let chunks: Vec<ChunkTerms> = texts
             .par_chunks(FIT_CHUNK)
             .map(|chunk| analyse_chunk(analyzer, chunk))
@@ -472,21 +505,38 @@ impl TfIdfValidParams {
             terms.extend((0..EMBEDDING_DIM).map(|d| format!("{}:{d}", block.term())));
             idf.extend(std::iter::repeat_n(1.0, EMBEDDING_DIM));
         }
+        let encoder_from = terms.len() as u32;
+        let encoder = encoded.map(|e| {
+            terms.extend((0..e.dim()).map(|d| format!("{ENCODER_TERM}:{d}")));
+            idf.extend(std::iter::repeat_n(1.0, e.dim()));
+            let (center, scale) = e.standardisation(encoder_norm);
+            EncoderBlock {
+                encoder: Arc::clone(&e.encoder),
+                norm: encoder_norm,
+                center,
+                scale,
+            }
+        });
         let layout = Layout {
             context_from,
             embedding_from,
             embedding_norm: analyzer.config().params().embeddings,
+            encoder_from,
         };
-        let fitted = FittedTfIdf::new(self.clone(), terms, idf, layout);
+        let fitted = FittedTfIdf::new(self.clone(), terms, idf, layout, encoder);
 
         let mut matrix = CsrMatrix::new(fitted.n_features());
         matrix.pin_columns_from(fitted.pinned_from() as usize);
+        matrix.set_encoder_from(encoder_from as usize);
         let mut row = SparseVec::default();
         let mut counts = Vec::new();
         let mut context = Vec::new();
+        let mut text_index = 0;
         for (chunk, remap) in chunks.iter().zip(&remaps) {
             let docs = chunk.docs.iter().zip(&chunk.context).zip(&chunk.embedded);
             for ((doc, doc_context), embedded) in docs {
+                let vector = encoded.map_or(&[][..], |e| e.vector(text_index));
+                text_index += 1;
                 counts.clear();
                 counts.extend(doc.iter().filter_map(|&(local, count)| {
                     let f = feature_of[remap[local as usize] as usize];
@@ -499,7 +549,7 @@ impl TfIdfValidParams {
                     (f != u32::MAX).then_some((f, w))
                 }));
                 context.sort_by_key(|&(f, _)| f);
-                fitted.weigh(&counts, &context, embedded, &mut row);
+                fitted.weigh(&counts, &context, embedded, vector, &mut row);
                 matrix.push_row(&row.indices, &row.values);
             }
         }
@@ -523,6 +573,8 @@ pub struct FittedTfIdf {
     cue_ids: [u32; 3],
     /// Feature ids of the sentiment cues ([`SENTIMENT_TERMS`]).
     sentiment_ids: [u32; 4],
+    /// The sentence encoder of the last block, if any.
+    encoder: Option<EncoderBlock>,
 }
 
 /// The serialised form: the lookup index is rebuilt on load.
@@ -532,22 +584,139 @@ struct FittedTfIdfData {
     terms: Vec<String>,
     idf: Vec<f32>,
     layout: Layout,
+    encoder: Option<EncoderBlock>,
 }
+
+/// Name of the encoder block's dimensions (`⟨encoder⟩:0`...).
+pub const ENCODER_TERM: &str = "\u{2}encoder";
+
+/// The sentence encoder block of a vocabulary: the encoder and the L2 norm of its block.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct EncoderBlock {
+    encoder: Arc<Encoder>,
+    norm: f32,
+    /// Per dimension, the mean over the training texts.
+    center: Vec<f32>,
+    /// Per dimension, `norm / (sd · √dim)` for the standard deviation over the training texts.
+    scale: Vec<f32>,
+}
+
+/// A sentence encoder's vectors of a list of texts (unit norm; zeros for a text without word
+/// pieces), computed once for every vocabulary fitted on those texts.
+#[derive(Debug, Clone)]
+pub struct EncodedTexts {
+    encoder: Arc<Encoder>,
+    /// `encoder.dim()` values per text.
+    vectors: Vec<f32>,
+}
+
+impl EncodedTexts {
+    /// Encodes `texts` on rayon's pool, in chunks, calling `progress(done)` after each; the
+    /// result does not depend on the number of threads.
+    pub fn compute(
+        encoder: Arc<Encoder>,
+        texts: &[&str],
+        progress: impl Fn(usize) + Sync,
+    ) -> EncodedTexts {
+        let dim = encoder.dim();
+        let mut vectors = Vec::with_capacity(texts.len() * dim);
+        let mut done = 0;
+        for chunk in texts.chunks(ENCODE_CHUNK) {
+            let part: Vec<Vec<f32>> = chunk
+                .par_iter()
+                .map_init(EncoderScratch::default, |scratch, text| {
+                    let mut v = Vec::with_capacity(dim);
+                    encoder.encode(text, scratch, &mut v);
+                    v
+                })
+                .collect();
+            part.iter().for_each(|v| vectors.extend_from_slice(v));
+            done += chunk.len();
+            progress(done);
+        }
+        EncodedTexts { encoder, vectors }
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &Arc<Encoder> {
+        &self.encoder
+    }
+
+    /// The number of texts.
+    pub fn len(&self) -> usize {
+        self.vectors.len() / self.dim()
+    }
+
+    /// Whether there are no texts.
+    pub fn is_empty(&self) -> bool {
+        self.vectors.is_empty()
+    }
+
+    /// The encoder's dimensions.
+    pub fn dim(&self) -> usize {
+        self.encoder.dim()
+    }
+
+    /// The vector of text `i`.
+    pub fn vector(&self, i: usize) -> &[f32] {
+        &self.vectors[i * self.dim()..(i + 1) * self.dim()]
+    }
+
+    /// Per dimension, the mean over the texts with a vector, and the factor that scales the
+    /// centred value to `norm / √dim` standard deviations (so the block's mean squared norm is
+    /// `norm²`). A sentence encoder's vectors share most of their direction: standardised, the
+    /// dimensions that tell texts apart weigh as much as the rest.
+    fn standardisation(&self, norm: f32) -> (Vec<f32>, Vec<f32>) {
+        let dim = self.dim();
+        let rows: Vec<&[f32]> = (0..self.len())
+            .map(|i| self.vector(i))
+            .filter(|v| v.iter().any(|&x| x != 0.0))
+            .collect();
+        let n = rows.len().max(1) as f64;
+        let mut mean = vec![0.0f64; dim];
+        for v in &rows {
+            mean.iter_mut()
+                .zip(*v)
+                .for_each(|(m, &x)| *m += f64::from(x));
+        }
+        mean.iter_mut().for_each(|m| *m /= n);
+        let mut var = vec![0.0f64; dim];
+        for v in &rows {
+            for ((s, &x), m) in var.iter_mut().zip(*v).zip(&mean) {
+                *s += (f64::from(x) - m).powi(2);
+            }
+        }
+        let per_dim = f64::from(norm) / (dim as f64).sqrt();
+        let scale = var
+            .iter()
+            .map(|s| (per_dim / (s / n).sqrt().max(MIN_ENCODER_SD)) as f32)
+            .collect();
+        (mean.into_iter().map(|m| m as f32).collect(), scale)
+    }
+}
+
+/// The smallest standard deviation an encoder dimension is divided by.
+const MIN_ENCODER_SD: f64 = 1e-4;
+
+/// Texts encoded between two progress reports.
+const ENCODE_CHUNK: usize = 64;
 
 /// Where a vocabulary's feature blocks start: the terms are `0..context_from`, the
 /// target-context terms `context_from..embedding_from`, the embedding blocks' dimensions
-/// (`EMBEDDING_DIM` per block) the rest.
+/// (`EMBEDDING_DIM` per block) `embedding_from..encoder_from`, the encoder block's dimensions
+/// the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Layout {
     context_from: u32,
     embedding_from: u32,
     /// The L2 norm of each embedding block of a row.
     embedding_norm: f32,
+    encoder_from: u32,
 }
 
 impl From<FittedTfIdfData> for FittedTfIdf {
     fn from(d: FittedTfIdfData) -> Self {
-        FittedTfIdf::new(d.params, d.terms, d.idf, d.layout)
+        FittedTfIdf::new(d.params, d.terms, d.idf, d.layout, d.encoder)
     }
 }
 
@@ -558,6 +727,7 @@ impl From<FittedTfIdf> for FittedTfIdfData {
             terms: f.terms,
             idf: f.idf,
             layout: f.layout,
+            encoder: f.encoder,
         }
     }
 }
@@ -583,6 +753,9 @@ pub struct TransformScratch {
     context: Vec<(u32, f32)>,
     /// Summed piece vectors of the last text's embedding blocks.
     embedded: Vec<f32>,
+    /// The sentence encoder's buffers and its vector of the last text.
+    encoder: EncoderScratch,
+    encoded: Vec<f32>,
 }
 
 /// The features of one text before weighting, as [`FittedTfIdf::count_features`] gives them.
@@ -595,6 +768,8 @@ pub struct FeatureCounts<'s> {
     /// The summed piece vectors of the embedding blocks, one after the other
     /// (`EMBEDDING_DIM` each; empty without embeddings).
     pub embedded: &'s [f32],
+    /// The sentence encoder's vector of the text (empty without the encoder block).
+    pub encoded: &'s [f32],
 }
 
 /// Collects what the analyzer finds in one text while transforming: terms looked up in the
@@ -632,7 +807,13 @@ impl TransformScratch {
 }
 
 impl FittedTfIdf {
-    fn new(params: TfIdfValidParams, terms: Vec<String>, idf: Vec<f32>, layout: Layout) -> Self {
+    fn new(
+        params: TfIdfValidParams,
+        terms: Vec<String>,
+        idf: Vec<f32>,
+        layout: Layout,
+        encoder: Option<EncoderBlock>,
+    ) -> Self {
         let index = TermIndex::new(terms.iter().map(String::as_str));
         let id = |t: &str| index.term(t).unwrap_or(NONE);
         let cue_ids = [CAPS_TERM, INTENSIFIER_TERM, YOU_TERM].map(id);
@@ -645,6 +826,7 @@ impl FittedTfIdf {
             index,
             cue_ids,
             sentiment_ids,
+            encoder,
         }
     }
 
@@ -659,7 +841,7 @@ impl FittedTfIdf {
     }
 
     /// The first feature of the blocks that per-head feature selection keeps whole (target
-    /// context and embeddings).
+    /// context, embeddings and the encoder block).
     pub fn pinned_from(&self) -> u32 {
         self.layout.context_from
     }
@@ -678,7 +860,44 @@ impl FittedTfIdf {
 
     /// The number of embedding blocks (0 without embeddings).
     pub fn n_embedding_blocks(&self) -> usize {
-        (self.terms.len() - self.layout.embedding_from as usize) / EMBEDDING_DIM
+        (self.layout.encoder_from - self.layout.embedding_from) as usize / EMBEDDING_DIM
+    }
+
+    /// The sentence encoder of the encoder block, if the vocabulary has one.
+    pub fn encoder(&self) -> Option<&Arc<Encoder>> {
+        self.encoder.as_ref().map(|b| &b.encoder)
+    }
+
+    /// The L2 norm of the encoder block (0 without one).
+    pub fn encoder_norm(&self) -> f32 {
+        self.encoder.as_ref().map_or(0.0, |b| b.norm)
+    }
+
+    /// Whether feature `id` is a dimension of the encoder block.
+    pub fn is_encoder_dim(&self, id: u32) -> bool {
+        self.encoder.is_some() && id >= self.layout.encoder_from
+    }
+
+    /// The sentence encoder's vector of `text` into `out` (empty without the encoder block).
+    pub fn encode(&self, text: &str, scratch: &mut EncoderScratch, out: &mut Vec<f32>) {
+        match &self.encoder {
+            Some(b) => b.encoder.encode(text, scratch, out),
+            None => out.clear(),
+        }
+    }
+
+    /// Calls `f(feature, value)` for every dimension of the encoder block of a row whose
+    /// encoder vector is `encoded`: each dimension standardised by the training texts' mean and
+    /// standard deviation, times `norm / √dim` (a text without word pieces has no block).
+    pub fn for_each_encoder_value(&self, encoded: &[f32], mut f: impl FnMut(u32, f32)) {
+        let Some(b) = &self.encoder else { return };
+        if encoded.iter().all(|&v| v == 0.0) {
+            return;
+        }
+        let values = encoded.iter().zip(&b.center).zip(&b.scale);
+        for (d, ((&v, &c), &s)) in values.enumerate() {
+            f(self.layout.encoder_from + d as u32, (v - c) * s);
+        }
     }
 
     /// The feature of dimension `d` of embedding block `b`.
@@ -768,9 +987,22 @@ impl FittedTfIdf {
         self.terms.len() == self.idf.len()
             && self.index.len() == self.terms.len()
             && self.layout.context_from <= self.layout.embedding_from
-            && self.layout.embedding_from as usize <= self.terms.len()
-            && (self.terms.len() - self.layout.embedding_from as usize)
-                .is_multiple_of(EMBEDDING_DIM)
+            && self.layout.embedding_from <= self.layout.encoder_from
+            && self.layout.encoder_from as usize <= self.terms.len()
+            && (self.layout.encoder_from - self.layout.embedding_from)
+                .is_multiple_of(EMBEDDING_DIM as u32)
+            && match &self.encoder {
+                None => self.layout.encoder_from as usize == self.terms.len(),
+                Some(b) => {
+                    self.terms.len() - self.layout.encoder_from as usize == b.encoder.dim()
+                        && b.norm > 0.0
+                        && b.norm <= crate::text::MAX_EMBEDDING_NORM
+                        && b.center.len() == b.encoder.dim()
+                        && b.scale.len() == b.encoder.dim()
+                        && b.center.iter().chain(&b.scale).all(|x| x.is_finite())
+                        && b.encoder.is_consistent()
+                }
+            }
             && (0.0..=crate::text::MAX_EMBEDDING_NORM).contains(&self.layout.embedding_norm)
             && self.idf.iter().all(|v| *v > 0.0 && *v <= MAX_IDF)
     }
@@ -783,6 +1015,7 @@ impl FittedTfIdf {
         counts: &[(u32, u32)],
         context: &[(u32, f32)],
         embedded: &[f32],
+        encoded: &[f32],
         out: &mut SparseVec,
     ) {
         out.clear();
@@ -803,6 +1036,7 @@ impl FittedTfIdf {
         };
         self.for_each_context_value(context, &mut push);
         self.for_each_embedding_value(embedded, &mut push);
+        self.for_each_encoder_value(encoded, &mut push);
     }
 
     /// Weighs one text into `out`.
@@ -831,7 +1065,13 @@ impl FittedTfIdf {
     ) {
         self.count_features(analyzer, text, target, scratch);
         scratch.counts.sort_unstable();
-        self.weigh(&scratch.counts, &scratch.context, &scratch.embedded, out);
+        self.weigh(
+            &scratch.counts,
+            &scratch.context,
+            &scratch.embedded,
+            &scratch.encoded,
+            out,
+        );
     }
 
     /// The (feature id, raw count) pairs of `text`, in order of first occurrence, before any
@@ -846,6 +1086,7 @@ impl FittedTfIdf {
     ) -> FeatureCounts<'s> {
         scratch.context.clear();
         scratch.embedded.clear();
+        self.encode(text, &mut scratch.encoder, &mut scratch.encoded);
         let n_embedded = self.n_embedding_blocks() * EMBEDDING_DIM;
         scratch.embedded.resize(n_embedded, 0.0);
         if target.is_some() && analyzer.uses_target() {
@@ -865,6 +1106,7 @@ impl FittedTfIdf {
                 terms: &scratch.counts,
                 context: &scratch.context,
                 embedded: &scratch.embedded,
+                encoded: &scratch.encoded,
             };
         }
         let TransformScratch {
@@ -882,6 +1124,8 @@ impl FittedTfIdf {
             context_pairs: _,
             context,
             embedded,
+            encoder: _,
+            encoded,
         } = scratch;
         let params = analyzer.config().params();
         segment(text, spans);
@@ -980,6 +1224,7 @@ impl FittedTfIdf {
             terms: counts,
             context,
             embedded,
+            encoded,
         }
     }
 
@@ -1201,6 +1446,84 @@ mod tests {
         }
     }
 
+    /// The encoder block closes the vocabulary and is marked on the matrix; over the training
+    /// rows each of its dimensions has mean 0 and the block's mean squared norm is the norm's
+    /// square; a text without word pieces has no block; and weighing a training text again
+    /// (as scoring does, running the encoder) gives its training row.
+    #[test]
+    fn encoder_block_is_standardised_and_served_as_fitted() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/encoder-tiny");
+        let encoder = Arc::new(Encoder::from_dir(&dir).unwrap());
+        let texts = [
+            "The council approved the congestion charge",
+            "Critics slammed the unaffordable housing plan!",
+            "Buses will run every ten minutes",
+            "   ",
+            "The charge starts in May, the council said.",
+        ];
+        let encoded = EncodedTexts::compute(Arc::clone(&encoder), &texts, |_| {});
+        assert_eq!((encoded.len(), encoded.dim()), (5, 8));
+        let norm = 1.5f32;
+        let analyzer = AnalyzerParams {
+            encoder: norm,
+            ..AnalyzerParams::default()
+        }
+        .check()
+        .unwrap()
+        .build();
+        let params = TfIdfParams {
+            min_df: DocFreq::Count(1),
+            ..TfIdfParams::default()
+        }
+        .check()
+        .unwrap();
+        let with_targets: Vec<(&str, Option<&str>)> = texts.iter().map(|t| (*t, None)).collect();
+        assert!(matches!(
+            params.fit_transform_with_targets(&analyzer, &with_targets),
+            Err(FeatureError::NoEncoder { .. })
+        ));
+        let (tfidf, x) = params
+            .fit_transform_encoded(&analyzer, &with_targets, Some(&encoded))
+            .unwrap();
+        let n = tfidf.n_features();
+        assert_eq!(x.encoder_from(), n - 8);
+        assert_eq!(tfidf.term((n - 8) as u32), "\u{2}encoder:0");
+        assert_eq!(tfidf.encoder_norm(), norm);
+        let block = |row: usize| -> Vec<f32> {
+            let (ids, vals) = x.row(row);
+            let mut v = vec![0.0; 8];
+            for (&f, &val) in ids.iter().zip(vals) {
+                if tfidf.is_encoder_dim(f) {
+                    v[f as usize - (n - 8)] = val;
+                }
+            }
+            v
+        };
+        assert_eq!(block(3), vec![0.0; 8], "no piece, no block");
+        let with_block = [0, 1, 2, 4];
+        for d in 0..8 {
+            let mean = with_block.iter().map(|&r| block(r)[d]).sum::<f32>() / 4.0;
+            assert_abs_diff_eq!(mean, 0.0, epsilon = 1e-5);
+        }
+        let mean_square = with_block
+            .iter()
+            .map(|&r| block(r).iter().map(|v| v * v).sum::<f32>())
+            .sum::<f32>()
+            / 4.0;
+        assert_abs_diff_eq!(mean_square, norm * norm, epsilon = 1e-3);
+        let mut scratch = TransformScratch::default();
+        let mut row = SparseVec::default();
+        for (i, text) in texts.iter().enumerate() {
+            tfidf.transform_one(&analyzer, text, &mut scratch, &mut row);
+            let (ids, vals) = x.row(i);
+            assert_eq!(row.indices, ids, "{text}");
+            for (a, b) in row.values.iter().zip(vals) {
+                assert_abs_diff_eq!(*a, *b, epsilon = 1e-6);
+            }
+        }
+    }
+
     /// The fast path (token ids, word cache) gives exactly the rows of the plain path (every
     /// term of the analyzer looked up by string), for word 1–3 grams with and without
     /// character n-grams, rhetoric and sentiment cues, and embeddings.
@@ -1256,7 +1579,7 @@ mod tests {
                 };
                 analyzer.analyze(text, None, &mut text_scratch, &mut sink);
                 let mut slow = SparseVec::default();
-                tfidf.weigh(&count_ids(&mut ids), &[], &embedded, &mut slow);
+                tfidf.weigh(&count_ids(&mut ids), &[], &embedded, &[], &mut slow);
                 assert_eq!(
                     fast, slow,
                     "{text:?} with char n-grams {char_ngrams:?}, embeddings {embeddings}"

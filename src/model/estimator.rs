@@ -178,6 +178,7 @@ impl Estimator {
 
 /// Training rows for one model: which rows of the head's matrix, each row's sample weight
 /// (its class weight), and the selected features.
+#[derive(Clone)]
 pub(crate) struct Design<'a> {
     pub x: &'a CsrMatrix,
     /// Rows of `x`.

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::{normalize_target, HeadBody, Model, SparseLinear, TaskScores};
 use crate::features::{count_ids, sum_weights, FittedTfIdf, SparseVec};
+use crate::text::encoder::EncoderScratch;
 use crate::text::{embeddings, EmbeddingBlock, Scratch, Sink, TermSource, EMBEDDING_DIM};
 
 /// A stretch of the text that pushed a label's score.
@@ -47,9 +48,9 @@ pub struct LabelEvidence {
     /// What the intercepts and calibration offsets add (relative to the other labels for a
     /// single-label head).
     pub bias: f32,
-    /// What every feature not listed in `evidence` adds: `bias + Σ evidence + rest` is the
-    /// label's calibrated logit (relative to the mean of the other labels' for a single-label
-    /// head).
+    /// What every feature not listed in `evidence` adds (the sentence encoder block among
+    /// them): `bias + Σ evidence + rest` is the label's calibrated logit (relative to the mean
+    /// of the other labels' for a single-label head, before its top-label map if it has one).
     pub rest: f32,
 }
 
@@ -181,8 +182,10 @@ impl Model {
         let mut weighted: Vec<(u32, f32)> = context.iter().map(|&(f, w, _)| (f, w)).collect();
         let counts = count_ids(&mut ids);
         let context_sums = sum_weights(&mut weighted);
+        let mut encoded = Vec::new();
+        tfidf.encode(text, &mut EncoderScratch::default(), &mut encoded);
         let mut row = SparseVec::default();
-        tfidf.weigh(&counts, &context_sums, &embedded, &mut row);
+        tfidf.weigh(&counts, &context_sums, &embedded, &encoded, &mut row);
         // Where each feature occurs, as byte spans (none for the terms of the target itself).
         let mut places: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
         let sources = occurrences
@@ -251,10 +254,16 @@ impl Model {
                 // Merge features found at exactly the same places.
                 let mut merged: Vec<Evidence> = Vec::new();
                 let mut at: HashMap<&[(usize, usize)], usize> = HashMap::new();
-                // Terms where they occur; the embedding blocks token by token.
+                // Terms where they occur; the embedding blocks token by token. The encoder block
+                // is a vector of the whole text that no word owns: its part goes to `rest`.
+                let from_encoder: f32 = row
+                    .iter()
+                    .filter(|&(f, _)| tfidf.is_encoder_dim(f))
+                    .map(|(f, x)| contribution(f, x))
+                    .sum();
                 let terms = row
                     .iter()
-                    .filter(|&(f, _)| tfidf.embedding_dim(f).is_none())
+                    .filter(|&(f, _)| tfidf.embedding_dim(f).is_none() && !tfidf.is_encoder_dim(f))
                     .map(|(f, x)| (contribution(f, x), places[&f].as_slice(), tfidf.term(f)));
                 let embedded = shares.iter().map(|share| {
                     let c = share.values.iter().map(|&(f, x)| contribution(f, x));
@@ -294,7 +303,7 @@ impl Model {
                     label,
                     evidence: merged,
                     bias,
-                    rest: total - shown,
+                    rest: total - shown + from_encoder,
                 });
             }
         }

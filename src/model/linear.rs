@@ -55,16 +55,22 @@ impl SparseLinear {
     /// of their features (a model without a feature counts 0 for it), intercepts averaged.
     /// The average of linear models' logits is this model's logits.
     pub fn average(models: &[&SparseLinear]) -> SparseLinear {
-        let n_out = models[0].n_outputs();
-        let k = models.len() as f32;
+        let weighted: Vec<(&SparseLinear, f32)> = models.iter().map(|&m| (m, 1.0)).collect();
+        SparseLinear::weighted_sum(&weighted, models.len() as f32)
+    }
+
+    /// `Σ share · model / divisor`, for models with the same outputs and link: its logits are
+    /// that sum of theirs.
+    pub fn weighted_sum(models: &[(&SparseLinear, f32)], divisor: f32) -> SparseLinear {
+        let n_out = models[0].0.n_outputs();
         let mut features: Vec<u32> = models
             .iter()
-            .flat_map(|m| m.features.iter().copied())
+            .flat_map(|(m, _)| m.features.iter().copied())
             .collect();
         features.sort_unstable();
         features.dedup();
         let mut weights = vec![0.0f32; features.len() * n_out];
-        for m in models {
+        for &(m, share) in models {
             debug_assert_eq!(m.n_outputs(), n_out);
             let mut j = 0;
             for (i, &f) in m.features.iter().enumerate() {
@@ -72,18 +78,24 @@ impl SparseLinear {
                     j += 1;
                 }
                 for o in 0..n_out {
-                    weights[j * n_out + o] += m.weights[i * n_out + o] / k;
+                    weights[j * n_out + o] += m.weights[i * n_out + o] * share / divisor;
                 }
             }
         }
         let intercepts = (0..n_out)
-            .map(|o| models.iter().map(|m| m.intercepts[o]).sum::<f32>() / k)
+            .map(|o| {
+                models
+                    .iter()
+                    .map(|(m, share)| m.intercepts[o] * share)
+                    .sum::<f32>()
+                    / divisor
+            })
             .collect();
         SparseLinear {
             features,
             weights,
             intercepts,
-            link: models[0].link,
+            link: models[0].0.link,
         }
     }
 

@@ -24,8 +24,8 @@ pub use linear::{apply_link, sigmoid, Link, SparseLinear, ABSENT_CLASS_LOGIT, MA
 pub use select::{chi2, top_k};
 pub use train::{
     best_threshold, describe_vocabulary, train, tune_thresholds, ClassWeight, DataFileInfo,
-    FinalModel, HeadMeta, HeadSettings, SearchGrid, SearchPoint, SelectMetric, TrainParams,
-    TrainReport, TrainingMeta, ValidTrainParams, VocabularyPoint, SEARCH_C_GRID,
+    EncoderChoice, FinalModel, HeadMeta, HeadSettings, SearchGrid, SearchPoint, SelectMetric,
+    TrainParams, TrainReport, TrainingMeta, ValidTrainParams, VocabularyPoint, SEARCH_C_GRID,
 };
 
 use std::collections::HashMap;
@@ -305,6 +305,7 @@ impl ScoringIndex {
             terms: counts,
             context,
             embedded,
+            encoded,
         } = counts;
         out.clear();
         out.resize(self.intercepts.len(), 0.0);
@@ -329,12 +330,13 @@ impl ScoringIndex {
         for (o, b) in out.iter_mut().zip(&self.intercepts) {
             *o = *o * scale + b;
         }
-        // The blocks with norms of their own (target context, embeddings).
+        // The blocks with norms of their own (target context, embeddings, encoder).
         let mut add = |f: u32, x: f32| {
             self.accumulate(f, |_| x, out);
         };
         tfidf.for_each_context_value(context, &mut add);
         tfidf.for_each_embedding_value(embedded, &mut add);
+        tfidf.for_each_encoder_value(encoded, &mut add);
     }
 
     /// Logits of an already weighted and normalised row.
@@ -433,6 +435,9 @@ impl Model {
                 && data.tfidf.embedding_norm() != data.analyzer.params().embeddings)
         {
             return Err("embedding blocks and analyzer settings do not match".into());
+        }
+        if data.tfidf.encoder_norm() != data.analyzer.params().encoder {
+            return Err("encoder block and analyzer settings do not match".into());
         }
         let n = data.tfidf.n_features();
         for h in &data.heads {
@@ -722,6 +727,7 @@ mod tests {
                 terms: &counts,
                 context: &[],
                 embedded: &[],
+                encoded: &[],
             },
             &mut fused,
         );

@@ -10,6 +10,7 @@
 //! a loaded model analyses text exactly as it did when it was trained.
 
 mod embed;
+pub mod encoder;
 mod paragraph;
 mod role;
 mod sentiment;
@@ -162,6 +163,7 @@ impl<F: FnMut(&str, TermSource)> Sink for TermsOnly<F> {
 /// | `target_identity` | off | the target's words as pseudo-terms | |
 /// | `target_context` | off | distance-weighted context of target mentions (own feature block) | |
 /// | `embeddings` | 0 (off) | norm of the subword embedding blocks | `0 <= x <= 10` |
+/// | `encoder` | 0 (off) | norm of the sentence encoder block | `0 <= x <= 10` |
 ///
 /// # Errors
 /// [`AnalyzerParams::check`] returns [`TextError::BadNgramRange`] or
@@ -202,6 +204,11 @@ pub struct AnalyzerParams {
     /// [`EMBEDDING_WINDOW`] tokens before and after the target mentions. Each is a feature
     /// block of [`EMBEDDING_DIM`] dimensions scaled to this L2 norm (0: no embeddings).
     pub embeddings: f32,
+    /// The text's vector from a contextual sentence encoder ([`encoder::Encoder`], which the
+    /// model file then carries): a feature block of the encoder's dimensions scaled to this L2
+    /// norm (0: no encoder block). The analyzer itself does not compute it: the feature stage
+    /// does, with the encoder it was fitted with.
+    pub encoder: f32,
 }
 
 impl Default for AnalyzerParams {
@@ -217,6 +224,7 @@ impl Default for AnalyzerParams {
             target_identity: false,
             target_context: false,
             embeddings: 0.0,
+            encoder: 0.0,
         }
     }
 }
@@ -256,6 +264,12 @@ impl AnalyzerParams {
         if !(0.0..=MAX_EMBEDDING_NORM).contains(&self.embeddings) {
             return Err(TextError::BadEmbeddingNorm {
                 norm: self.embeddings.to_string(),
+                limit: MAX_EMBEDDING_NORM.to_string(),
+            });
+        }
+        if !(0.0..=MAX_EMBEDDING_NORM).contains(&self.encoder) {
+            return Err(TextError::BadEncoderNorm {
+                norm: self.encoder.to_string(),
                 limit: MAX_EMBEDDING_NORM.to_string(),
             });
         }

@@ -46,6 +46,11 @@ pub struct HeadSettings {
     pub nb: bool,
     /// Per-target models for stance targets with enough records (single-label heads).
     pub per_target: bool,
+    /// With a sentence encoder block: its share `w` of the blend. Each model is then two,
+    /// fitted apart: one on every other feature, one on the encoder block alone (its own
+    /// regularisation: the block's norm), folded into one linear model whose logits are
+    /// `(1 − w) · n-gram logits + w · encoder logits`. `None` without an encoder block.
+    pub encoder_weight: Option<f32>,
 }
 
 impl std::fmt::Display for HeadSettings {
@@ -65,6 +70,9 @@ impl std::fmt::Display for HeadSettings {
         )?;
         if self.per_target {
             write!(f, " per-target")?;
+        }
+        if let Some(w) = self.encoder_weight {
+            write!(f, " encoder-weight={w}")?;
         }
         Ok(())
     }
@@ -213,6 +221,32 @@ fn estimator_for(params: &TrainParams, s: &HeadSettings) -> Estimator {
     }
 }
 
+/// Fits the model of design `d` with `fit`: one model, or with an encoder block and
+/// [`HeadSettings::encoder_weight`], the n-gram and encoder models apart, blended.
+fn fit_blended(
+    d: Design,
+    s: &HeadSettings,
+    fit: impl Fn(&Design) -> Result<SparseLinear, String>,
+) -> Result<SparseLinear, String> {
+    let Some(w) = s.encoder_weight.filter(|_| d.x.has_encoder()) else {
+        return fit(&d);
+    };
+    let from = d.x.encoder_from() as u32;
+    let (ngrams, encoder): (Vec<u32>, Vec<u32>) = d.features.iter().partition(|&&f| f < from);
+    let rest = Design {
+        features: ngrams,
+        ..d.clone()
+    };
+    // The encoder block is dense and signed: no NB scaling.
+    let block = Design {
+        features: encoder,
+        nb: false,
+        ..d
+    };
+    let (a, b) = (fit(&rest)?, fit(&block)?);
+    Ok(SparseLinear::weighted_sum(&[(&a, 1.0 - w), (&b, w)], 1.0))
+}
+
 /// Fits label `label` of a multi-label head on the task rows `rows_idx`.
 fn fit_label(
     task: &TaskData,
@@ -238,12 +272,10 @@ fn fit_label(
     let rows: Vec<usize> = rows_idx.iter().map(|&i| task.rows[i]).collect();
     let d = design(x, &rows, &class_of, 2, s);
     let y: Vec<bool> = class_of.iter().map(|&c| c == 1).collect();
-    fit_binary(
-        &estimator_for(params, s),
-        &d,
-        &y,
-        params.seed.wrapping_add(label as u64),
-    )
+    let est = estimator_for(params, s);
+    fit_blended(d, s, |d| {
+        fit_binary(&est, d, &y, params.seed.wrapping_add(label as u64))
+    })
     .map_err(|m| estimator_error(&task.info.name, m))
 }
 
@@ -302,8 +334,10 @@ fn fit_single(
             let rows: Vec<usize> = idx.iter().map(|&i| task.rows[i]).collect();
             let classes: Vec<usize> = idx.iter().map(|&i| task.gold[i][0]).collect();
             let d = design(x, &rows, &classes, n_classes, s);
-            fit_multiclass(&est, &d, &classes, n_classes, params.seed)
-                .map_err(|m| estimator_error(&task.info.name, m))
+            fit_blended(d, s, |d| {
+                fit_multiclass(&est, d, &classes, n_classes, params.seed)
+            })
+            .map_err(|m| estimator_error(&task.info.name, m))
         })
         .collect::<Result<_, _>>()?;
     let mut fitted = fitted.into_iter();
@@ -808,6 +842,7 @@ pub(crate) enum Coordinate {
     ClassWeight(Vec<ClassWeight>),
     Nb(Vec<bool>),
     PerTarget(Vec<bool>),
+    EncoderWeight(Vec<f32>),
 }
 
 impl Coordinate {
@@ -831,6 +866,10 @@ impl Coordinate {
             Coordinate::PerTarget(values) => values
                 .iter()
                 .map(|&t| with(&|v| v.per_target = t))
+                .collect(),
+            Coordinate::EncoderWeight(values) => values
+                .iter()
+                .map(|&w| with(&|v| v.encoder_weight = Some(w)))
                 .collect(),
         }
     }

@@ -30,6 +30,7 @@ pub use thresholds::{best_threshold, tune_thresholds, ThresholdRule};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -45,7 +46,10 @@ use super::{Head, HeadBody, Model, ModelData};
 use crate::corpus::{discover_tasks, LabelValue, Record, TaskInfo, TaskKind};
 use crate::error::{Error, TrainError};
 use crate::eval::EvalReport;
-use crate::features::{CsrMatrix, DocFreq, FittedTfIdf, TfIdfParams, TfIdfValidParams};
+use crate::features::{
+    CsrMatrix, DocFreq, EncodedTexts, FittedTfIdf, TfIdfParams, TfIdfValidParams,
+};
+use crate::text::encoder::Encoder;
 use crate::text::{AnalyzerConfig, AnalyzerParams};
 
 /// How classes are weighted in training.
@@ -135,6 +139,10 @@ pub struct SearchGrid {
     pub target_context: Vec<bool>,
     /// Norms of the subword embedding blocks (0: off).
     pub embeddings: Vec<f32>,
+    /// Norms of the sentence encoder block (0: off; searched only with an encoder).
+    pub encoder: Vec<f32>,
+    /// The encoder models' shares of the blend (searched only with an encoder block).
+    pub encoder_weights: Vec<f32>,
     /// Features per model.
     pub features: Vec<usize>,
     /// Class weightings.
@@ -155,6 +163,8 @@ impl Default for SearchGrid {
             target_identity: vec![false, true],
             target_context: vec![false, true],
             embeddings: vec![0.0, 0.5, 1.0],
+            encoder: vec![0.0, 1.0, 2.0],
+            encoder_weights: vec![0.25, 0.5, 0.75],
             features: vec![2000, 5000, 10000],
             class_weights: vec![ClassWeight::Balanced, ClassWeight::None],
             nb: vec![false, true],
@@ -179,6 +189,8 @@ impl Default for SearchGrid {
 /// | `nb` | off | NB-SVM log-count-ratio scaling | |
 /// | `search` | none | the grids searched by cross-validation | see [`SearchGrid`] |
 /// | `tasks` | all | tasks to train | names in the labels |
+/// | `encoder` | none | the sentence encoder of the encoder block (`analyzer.encoder` > 0) | |
+/// | `encoder_weight` | 0.5 | the encoder models' share of each head's blend | `0 < w <= 1` |
 ///
 /// # Errors
 /// [`TrainParams::check`] returns the analyzer's, the TF-IDF's or a
@@ -214,6 +226,24 @@ pub struct TrainParams {
     pub final_model: FinalModel,
     /// Tasks to train (empty: every task in the labels).
     pub tasks: Vec<String>,
+    /// The sentence encoder whose vectors form the encoder block (needed when
+    /// `analyzer.encoder` > 0 or the search grid has an encoder norm above 0). Not written into
+    /// the settings a model file records: the model's vocabulary carries the encoder itself.
+    #[serde(skip)]
+    pub encoder: Option<EncoderChoice>,
+    /// The encoder models' share of each head's blend (see
+    /// [`HeadSettings::encoder_weight`]).
+    pub encoder_weight: f32,
+}
+
+/// A sentence encoder for training; two compare equal when their weights' checksums do.
+#[derive(Debug, Clone)]
+pub struct EncoderChoice(pub Arc<Encoder>);
+
+impl PartialEq for EncoderChoice {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.sha256() == other.0.sha256()
+    }
 }
 
 impl Default for TrainParams {
@@ -233,6 +263,8 @@ impl Default for TrainParams {
             search: None,
             final_model: FinalModel::Auto,
             tasks: Vec::new(),
+            encoder: None,
+            encoder_weight: 0.5,
         }
     }
 }
@@ -278,6 +310,13 @@ impl TrainParams {
                 }
                 .check()?;
             }
+            for &e in &g.encoder {
+                AnalyzerParams {
+                    encoder: e,
+                    ..self.analyzer.clone()
+                }
+                .check()?;
+            }
             for &m in &g.min_df {
                 TfIdfParams {
                     min_df: m,
@@ -302,6 +341,8 @@ impl TrainParams {
                 g.target_identity.is_empty(),
                 g.target_context.is_empty(),
                 g.embeddings.is_empty(),
+                g.encoder.is_empty(),
+                g.encoder_weights.is_empty(),
             ]
             .contains(&true)
             {
@@ -310,6 +351,23 @@ impl TrainParams {
                 )
                 .into());
             }
+        }
+        let weights = self.search.iter().flat_map(|g| &g.encoder_weights);
+        if let Some(w) = std::iter::once(&self.encoder_weight)
+            .chain(weights)
+            .find(|w| !(**w > 0.0 && **w <= 1.0))
+        {
+            return Err(TrainError::BadParam(format!(
+                "an encoder weight must be in (0, 1] (got {w})"
+            ))
+            .into());
+        }
+        if self.analyzer.encoder > 0.0 && self.encoder.is_none() {
+            return Err(TrainError::BadParam(format!(
+                "an encoder norm of {} needs a sentence encoder (--encoder DIR)",
+                self.analyzer.encoder
+            ))
+            .into());
         }
         if self.folds < 2 {
             return Err(TrainError::BadParam(format!(
@@ -442,6 +500,7 @@ enum VocabularyCoordinate {
     /// with the function that sets it.
     Switch(Vec<bool>, fn(&mut AnalyzerParams, bool)),
     Embeddings(Vec<f32>),
+    Encoder(Vec<f32>),
 }
 
 impl VocabularyCoordinate {
@@ -480,6 +539,10 @@ impl VocabularyCoordinate {
             VocabularyCoordinate::Embeddings(values) => values
                 .iter()
                 .map(|&e| with(&|n| n.analyzer.embeddings = e))
+                .collect(),
+            VocabularyCoordinate::Encoder(values) => values
+                .iter()
+                .map(|&e| with(&|n| n.analyzer.encoder = e))
                 .collect(),
         }
     }
@@ -560,20 +623,26 @@ fn label_scores(model: &Model, head_idx: usize, records: &[Record]) -> Vec<Vec<(
 }
 
 /// The base settings of a head (what the vocabulary search scores every head with).
-fn base_settings(params: &TrainParams) -> HeadSettings {
+fn base_settings(params: &TrainParams, x: &CsrMatrix) -> HeadSettings {
     HeadSettings {
         c: params.estimator.c(),
         features: params.features_per_head,
         class_weight: params.class_weight,
         nb: params.nb,
         per_target: false,
+        encoder_weight: x.has_encoder().then_some(params.encoder_weight),
     }
 }
 
 /// The settings a head searches, in order: C from `c_grid` for single-label heads (every head
 /// when searching), then with a search grid its features, class weights and NB scaling, and
 /// per-target models on or off when the task has targets with enough records.
-fn head_coordinates(params: &TrainParams, kind: TaskKind, has_targets: bool) -> Vec<Coordinate> {
+fn head_coordinates(
+    params: &TrainParams,
+    kind: TaskKind,
+    has_targets: bool,
+    has_encoder: bool,
+) -> Vec<Coordinate> {
     let mut coords = Vec::new();
     let search_c = params.search.is_some() || kind == TaskKind::Single;
     if params.estimator.c().is_some() && search_c && params.c_grid.len() > 1 {
@@ -583,6 +652,9 @@ fn head_coordinates(params: &TrainParams, kind: TaskKind, has_targets: bool) -> 
         coords.push(Coordinate::Features(g.features.clone()));
         coords.push(Coordinate::ClassWeight(g.class_weights.clone()));
         coords.push(Coordinate::Nb(g.nb.clone()));
+        if has_encoder {
+            coords.push(Coordinate::EncoderWeight(g.encoder_weights.clone()));
+        }
     }
     if kind == TaskKind::Single && has_targets {
         coords.push(Coordinate::PerTarget(vec![false, true]));
@@ -592,6 +664,7 @@ fn head_coordinates(params: &TrainParams, kind: TaskKind, has_targets: bool) -> 
         Coordinate::Features(v) => v.len() > 1,
         Coordinate::ClassWeight(v) => v.len() > 1,
         Coordinate::Nb(v) | Coordinate::PerTarget(v) => v.len() > 1,
+        Coordinate::EncoderWeight(v) => v.len() > 1,
     });
     coords
 }
@@ -724,6 +797,9 @@ pub fn describe_vocabulary(a: &AnalyzerParams, t: &TfIdfParams) -> String {
     if a.embeddings > 0.0 {
         out.push_str(&format!(", embeddings {}", a.embeddings));
     }
+    if a.encoder > 0.0 {
+        out.push_str(&format!(", encoder {}", a.encoder));
+    }
     out
 }
 
@@ -735,12 +811,13 @@ fn score_vocabulary(
     analyzer: &AnalyzerConfig,
     tfidf: &TfIdfValidParams,
     texts: &[(&str, Option<&str>)],
+    encoded: Option<&EncodedTexts>,
     tasks: &[&TaskInfo],
     train: &[Record],
     record_rows: &[Option<usize>],
 ) -> Result<(FittedTfIdf, CsrMatrix, f64, Vec<f64>), Error> {
-    let (fitted, x) = tfidf.fit_transform_with_targets(&analyzer.build(), texts)?;
-    let base = base_settings(params);
+    let (fitted, x) = tfidf.fit_transform_encoded(&analyzer.build(), texts, encoded)?;
+    let base = base_settings(params, &x);
     let mut n = 0usize;
     let mut total = 0.0;
     let mut folds = vec![0.0; params.folds];
@@ -803,14 +880,33 @@ pub fn train(
         }
     }
 
+    // The sentence encoder's vectors of the texts, once for every vocabulary candidate.
+    let encoded = p.encoder.as_ref().map(|e| {
+        let only: Vec<&str> = texts.iter().map(|t| t.0).collect();
+        progress(&format!(
+            "encoding {} records with {}",
+            only.len(),
+            e.0.name()
+        ));
+        let encoded = EncodedTexts::compute(Arc::clone(&e.0), &only, |done| {
+            progress(&format!("encoded {done} of {}", only.len()))
+        });
+        report
+            .timings
+            .push(("encoder".into(), clock.elapsed().as_secs_f64()));
+        encoded
+    });
+    let encoded = encoded.as_ref();
+
     // The vocabulary: the one asked for, or the best of the search grid's candidates.
     let mut vocabulary_search = Vec::new();
     let (analyzer, tfidf, x) = match p.search.clone() {
         None => {
             progress(&format!("fitting TF-IDF on {} records", texts.len()));
-            let (tfidf, x) = params
-                .tfidf
-                .fit_transform_with_targets(&params.analyzer.build(), &texts)?;
+            let (tfidf, x) =
+                params
+                    .tfidf
+                    .fit_transform_encoded(&params.analyzer.build(), &texts, encoded)?;
             (params.analyzer.clone(), tfidf, x)
         }
         Some(grid) => {
@@ -846,6 +942,9 @@ pub fn train(
                     .map(|(values, set, _)| VocabularyCoordinate::Switch(values.clone(), set)),
             );
             coordinates.push(VocabularyCoordinate::Embeddings(grid.embeddings.clone()));
+            if encoded.is_some() {
+                coordinates.push(VocabularyCoordinate::Encoder(grid.encoder.clone()));
+            }
             let mut current = VocabularySettings {
                 analyzer: p.analyzer.clone(),
                 tfidf: p.tfidf.clone(),
@@ -866,6 +965,7 @@ pub fn train(
                         &analyzer,
                         &tfidf_params,
                         &texts,
+                        encoded,
                         &tasks,
                         train,
                         &record_rows,
@@ -920,11 +1020,11 @@ pub fn train(
                 Some((k, analyzer, fitted, x)) if k == current => (analyzer, fitted, x),
                 _ => {
                     let analyzer = current.analyzer.clone().check()?;
-                    let (fitted, x) = current
-                        .tfidf
-                        .clone()
-                        .check()?
-                        .fit_transform_with_targets(&analyzer.build(), &texts)?;
+                    let (fitted, x) = current.tfidf.clone().check()?.fit_transform_encoded(
+                        &analyzer.build(),
+                        &texts,
+                        encoded,
+                    )?;
                     (analyzer, fitted, x)
                 }
             };
@@ -955,7 +1055,7 @@ pub fn train(
         };
         report.warnings.extend(data_warnings(info, &data, p.folds));
         let has_targets = info.kind == TaskKind::Single && has_target_groups(&data, &p);
-        let coordinates = head_coordinates(&p, info.kind, has_targets);
+        let coordinates = head_coordinates(&p, info.kind, has_targets, x.has_encoder());
         progress(&format!(
             "training `{}` ({}, {} records, {} labels{})",
             info.name,
@@ -968,7 +1068,7 @@ pub fn train(
                 format!(", searching {} settings", coordinates.len())
             }
         ));
-        let fit = train_head(&data, &x, &p, base_settings(&p), &coordinates)?;
+        let fit = train_head(&data, &x, &p, base_settings(&p, &x), &coordinates)?;
         let targets = match &fit.body {
             HeadBody::Single { per_target, .. } => {
                 per_target.iter().map(|(t, _)| t.clone()).collect()
