@@ -30,6 +30,7 @@ pub use thresholds::{best_threshold, tune_thresholds, ThresholdRule};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -888,8 +889,14 @@ pub fn train(
             only.len(),
             e.0.name()
         ));
+        // A line per tenth of the records at most.
+        let tenth = only.len().div_ceil(10).max(1);
+        let reported = std::sync::atomic::AtomicUsize::new(0);
         let encoded = EncodedTexts::compute(Arc::clone(&e.0), &only, |done| {
-            progress(&format!("encoded {done} of {}", only.len()))
+            let step = done / tenth;
+            if done == only.len() || step > reported.swap(step, Ordering::Relaxed) {
+                progress(&format!("encoded {done} of {}", only.len()));
+            }
         });
         report
             .timings
