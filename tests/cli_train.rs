@@ -392,6 +392,17 @@ fn encoder_block_is_carried_by_the_model_and_searched() {
     assert_contains(&stderr, "word 1-2, char none, min_df 1, encoder 1 ");
     let chosen = model.data().analyzer.params().encoder;
     assert_eq!(model.tfidf().encoder().is_some(), chosen > 0.0);
+
+    // Norm 0: no block, and the model carries no encoder.
+    let off = dir.path("off.rhetor");
+    let mut cmd = rhetor(["train", "corpus/train.jsonl", "--task", "stance", "-q"]);
+    cmd.args(FAST)
+        .args(["--encoder", TINY_ENCODER, "--encoder-norm", "0", "-o"])
+        .arg(&off);
+    ok(cmd);
+    let model = Model::load(&off).unwrap();
+    assert!(model.tfidf().encoder().is_none());
+    assert_eq!(model.data().analyzer.params().encoder, 0.0);
 }
 
 /// What the encoder options refuse, before any data is read.

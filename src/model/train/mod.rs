@@ -882,7 +882,12 @@ pub fn train(
     }
 
     // The sentence encoder's vectors of the texts, once for every vocabulary candidate.
-    let encoded = p.encoder.as_ref().map(|e| {
+    // (Only if some candidate uses the block.)
+    let wanted = p.analyzer.encoder > 0.0
+        || p.search
+            .as_ref()
+            .is_some_and(|g| g.encoder.iter().any(|&n| n > 0.0));
+    let encoded = p.encoder.as_ref().filter(|_| wanted).map(|e| {
         let only: Vec<&str> = texts.iter().map(|t| t.0).collect();
         progress(&format!(
             "encoding {} records with {}",
