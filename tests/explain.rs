@@ -57,7 +57,7 @@ fn check_evidence(model: &Model, target: Option<&str>, found: &mut Found) {
     let mut checked = 0;
     for text in PARAGRAPHS {
         let scores = model.score(text, target, &mut scratch);
-        let explained = model.explain(text, target, &scores, usize::MAX, &mut ex);
+        let explained = model.explain(text, target, &scores, &scratch, usize::MAX, &mut ex);
         let predicted: usize = scores.iter().map(|s| s.predicted.len()).sum();
         assert_eq!(explained.len(), predicted, "one entry per predicted label");
         for e in explained {
@@ -122,8 +122,8 @@ fn evidence_is_strongest_first_and_limited_to_top_k() {
     let mut ex = ExplainScratch::default();
     let text = PARAGRAPHS[0];
     let scores = model.score(text, None, &mut scratch);
-    let all = model.explain(text, None, &scores, usize::MAX, &mut ex);
-    let top = model.explain(text, None, &scores, 2, &mut ex);
+    let all = model.explain(text, None, &scores, &scratch, usize::MAX, &mut ex);
+    let top = model.explain(text, None, &scores, &scratch, 2, &mut ex);
     for (a, t) in all.iter().zip(&top) {
         assert!(t.evidence.len() <= 2);
         assert_eq!(&a.evidence[..t.evidence.len()], &t.evidence[..]);

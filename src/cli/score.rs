@@ -430,9 +430,14 @@ impl Stage<'_> {
             self.model
                 .score_into(p.text, p.target, &mut buf.score, &mut buf.scores);
             if let Some(k) = self.explain {
-                evidence = self
-                    .model
-                    .explain(p.text, p.target, &buf.scores, k, &mut buf.explain);
+                evidence = self.model.explain(
+                    p.text,
+                    p.target,
+                    &buf.scores,
+                    &buf.score,
+                    k,
+                    &mut buf.explain,
+                );
             }
         }
         match self.formatter.format() {

@@ -608,6 +608,9 @@ pub struct EncodedTexts {
     encoder: Arc<Encoder>,
     /// `encoder.dim()` values per text.
     vectors: Vec<f32>,
+    /// Per dimension, the mean and the standard deviation over the texts with a vector.
+    mean: Vec<f32>,
+    sd: Vec<f64>,
 }
 
 impl EncodedTexts {
@@ -619,27 +622,29 @@ impl EncodedTexts {
         progress: impl Fn(usize) + Sync,
     ) -> EncodedTexts {
         let dim = encoder.dim();
-        let mut vectors = Vec::with_capacity(texts.len() * dim);
+        let mut vectors = vec![0.0f32; texts.len() * dim];
         let mut done = 0;
-        for chunk in texts.chunks(ENCODE_CHUNK) {
-            let part: Vec<Vec<f32>> = chunk
-                .par_iter()
-                .map_init(EncoderScratch::default, |scratch, text| {
-                    let mut v = Vec::with_capacity(dim);
-                    encoder.encode(text, scratch, &mut v);
-                    v
-                })
-                .collect();
-            part.iter().for_each(|v| vectors.extend_from_slice(v));
+        for (chunk, out) in texts
+            .chunks(ENCODE_CHUNK)
+            .zip(vectors.chunks_mut(ENCODE_CHUNK * dim))
+        {
+            chunk.par_iter().zip(out.par_chunks_mut(dim)).for_each_init(
+                || (EncoderScratch::default(), Vec::with_capacity(dim)),
+                |(scratch, v), (text, out)| {
+                    encoder.encode(text, scratch, v);
+                    out.copy_from_slice(v);
+                },
+            );
             done += chunk.len();
             progress(done);
         }
-        EncodedTexts { encoder, vectors }
-    }
-
-    /// The encoder.
-    pub fn encoder(&self) -> &Arc<Encoder> {
-        &self.encoder
+        let (mean, sd) = column_stats(&vectors, dim);
+        EncodedTexts {
+            encoder,
+            vectors,
+            mean,
+            sd,
+        }
     }
 
     /// The number of texts.
@@ -667,32 +672,39 @@ impl EncodedTexts {
     /// `norm²`). A sentence encoder's vectors share most of their direction: standardised, the
     /// dimensions that tell texts apart weigh as much as the rest.
     fn standardisation(&self, norm: f32) -> (Vec<f32>, Vec<f32>) {
-        let dim = self.dim();
-        let rows: Vec<&[f32]> = (0..self.len())
-            .map(|i| self.vector(i))
-            .filter(|v| v.iter().any(|&x| x != 0.0))
-            .collect();
-        let n = rows.len().max(1) as f64;
-        let mut mean = vec![0.0f64; dim];
-        for v in &rows {
-            mean.iter_mut()
-                .zip(*v)
-                .for_each(|(m, &x)| *m += f64::from(x));
-        }
-        mean.iter_mut().for_each(|m| *m /= n);
-        let mut var = vec![0.0f64; dim];
-        for v in &rows {
-            for ((s, &x), m) in var.iter_mut().zip(*v).zip(&mean) {
-                *s += (f64::from(x) - m).powi(2);
-            }
-        }
-        let per_dim = f64::from(norm) / (dim as f64).sqrt();
-        let scale = var
+        let per_dim = f64::from(norm) / (self.dim() as f64).sqrt();
+        let scale = self
+            .sd
             .iter()
-            .map(|s| (per_dim / (s / n).sqrt().max(MIN_ENCODER_SD)) as f32)
+            .map(|sd| (per_dim / sd.max(MIN_ENCODER_SD)) as f32)
             .collect();
-        (mean.into_iter().map(|m| m as f32).collect(), scale)
+        (self.mean.clone(), scale)
     }
+}
+
+/// Per column of the `dim`-wide rows of `values`, the mean and the (population) standard
+/// deviation over the rows that are not all zeros.
+fn column_stats(values: &[f32], dim: usize) -> (Vec<f32>, Vec<f64>) {
+    let rows: Vec<&[f32]> = values
+        .chunks_exact(dim)
+        .filter(|v| v.iter().any(|&x| x != 0.0))
+        .collect();
+    let n = rows.len().max(1) as f64;
+    let mut mean = vec![0.0f64; dim];
+    for v in &rows {
+        mean.iter_mut()
+            .zip(*v)
+            .for_each(|(m, &x)| *m += f64::from(x));
+    }
+    mean.iter_mut().for_each(|m| *m /= n);
+    let mut var = vec![0.0f64; dim];
+    for v in &rows {
+        for ((s, &x), m) in var.iter_mut().zip(*v).zip(&mean) {
+            *s += (f64::from(x) - m).powi(2);
+        }
+    }
+    let sd = var.iter().map(|s| (s / n).sqrt()).collect();
+    (mean.into_iter().map(|m| m as f32).collect(), sd)
 }
 
 /// The smallest standard deviation an encoder dimension is divided by.
@@ -804,6 +816,11 @@ impl TransformScratch {
     pub fn spans(&self) -> &[Span] {
         &self.spans
     }
+
+    /// The sentence encoder's vector of the last text (empty without an encoder block).
+    pub fn encoded(&self) -> &[f32] {
+        &self.encoded
+    }
 }
 
 impl FittedTfIdf {
@@ -879,7 +896,7 @@ impl FittedTfIdf {
     }
 
     /// The sentence encoder's vector of `text` into `out` (empty without the encoder block).
-    pub fn encode(&self, text: &str, scratch: &mut EncoderScratch, out: &mut Vec<f32>) {
+    fn encode(&self, text: &str, scratch: &mut EncoderScratch, out: &mut Vec<f32>) {
         match &self.encoder {
             Some(b) => b.encoder.encode(text, scratch, out),
             None => out.clear(),

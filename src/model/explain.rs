@@ -15,9 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::{normalize_target, HeadBody, Model, SparseLinear, TaskScores};
+use super::{normalize_target, HeadBody, Model, ScoreScratch, SparseLinear, TaskScores};
 use crate::features::{count_ids, sum_weights, FittedTfIdf, SparseVec};
-use crate::text::encoder::EncoderScratch;
 use crate::text::{embeddings, EmbeddingBlock, Scratch, Sink, TermSource, EMBEDDING_DIM};
 
 /// A stretch of the text that pushed a label's score.
@@ -115,13 +114,16 @@ fn weight_of(m: &SparseLinear, f: u32, o: usize) -> f32 {
 
 impl Model {
     /// For every predicted label in `scores` (as [`Model::score`] gave them for this `text` and
-    /// `target`), the `top_k` pieces of evidence with the largest positive contributions.
-    /// Labels with no positive evidence (given on the intercept alone) get an empty list.
+    /// `target`, with the scratch `scored`), the `top_k` pieces of evidence with the largest
+    /// positive contributions. Labels with no positive evidence (given on the intercept alone)
+    /// get an empty list. The sentence encoder's vector of the text is taken from `scored`,
+    /// not computed again.
     pub fn explain(
         &self,
         text: &str,
         target: Option<&str>,
         scores: &[TaskScores],
+        scored: &ScoreScratch,
         top_k: usize,
         scratch: &mut ExplainScratch,
     ) -> Vec<LabelEvidence> {
@@ -182,10 +184,9 @@ impl Model {
         let mut weighted: Vec<(u32, f32)> = context.iter().map(|&(f, w, _)| (f, w)).collect();
         let counts = count_ids(&mut ids);
         let context_sums = sum_weights(&mut weighted);
-        let mut encoded = Vec::new();
-        tfidf.encode(text, &mut EncoderScratch::default(), &mut encoded);
         let mut row = SparseVec::default();
-        tfidf.weigh(&counts, &context_sums, &embedded, &encoded, &mut row);
+        let encoded = scored.transform.encoded();
+        tfidf.weigh(&counts, &context_sums, &embedded, encoded, &mut row);
         // Where each feature occurs, as byte spans (none for the terms of the target itself).
         let mut places: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
         let sources = occurrences

@@ -43,7 +43,7 @@ use self::heads::{
 };
 use self::thresholds::label_f1s;
 use super::estimator::Estimator;
-use super::{Head, HeadBody, Model, ModelData};
+use super::{Head, HeadBody, Model, ModelData, TaskScores};
 use crate::corpus::{discover_tasks, LabelValue, Record, TaskInfo, TaskKind};
 use crate::error::{Error, TrainError};
 use crate::eval::EvalReport;
@@ -595,25 +595,22 @@ pub struct TrainReport {
 }
 
 /// Per-label (probability, is gold) pairs of `head` over the records labelled for it.
-fn label_scores(model: &Model, head_idx: usize, records: &[Record]) -> Vec<Vec<(f32, bool)>> {
-    let head = &model.heads()[head_idx];
-    let labelled: Vec<&Record> = records
+fn label_scores(
+    head: &Head,
+    head_idx: usize,
+    records: &[Record],
+    scored: &[Vec<TaskScores>],
+) -> Vec<Vec<(f32, bool)>> {
+    let labelled: Vec<(&Record, &[f32])> = records
         .iter()
-        .filter(|r| r.labels.contains_key(&head.task))
-        .collect();
-    let scored: Vec<Vec<f32>> = labelled
-        .par_iter()
-        .map_init(super::ScoreScratch::default, |scratch, r| {
-            model.score(&r.text, r.target.as_deref(), scratch)[head_idx]
-                .probs
-                .clone()
-        })
+        .zip(scored)
+        .filter(|(r, _)| r.labels.contains_key(&head.task))
+        .map(|(r, s)| (r, s[head_idx].probs.as_slice()))
         .collect();
     (0..head.labels.len())
         .map(|l| {
             labelled
                 .iter()
-                .zip(&scored)
                 .map(|(r, p)| {
                     let gold = r.labels[&head.task].labels().any(|g| g == head.labels[l]);
                     (p[l], gold)
@@ -1165,10 +1162,16 @@ pub fn train(
 
     if let Some(dev) = dev {
         progress(&format!("tuning thresholds on {} dev records", dev.len()));
+        // Probabilities do not depend on thresholds: every head's come from one pass.
+        let texts: Vec<(&str, Option<&str>)> = dev
+            .iter()
+            .map(|r| (r.text.as_str(), r.target.as_deref()))
+            .collect();
+        let scored = model.score_batch(&texts);
         let mut data = model.data.clone();
         for (h, head) in data.heads.iter_mut().enumerate() {
             if let HeadBody::Multi { thresholds, .. } = &mut head.body {
-                let scores = label_scores(&model, h, dev);
+                let scores = label_scores(&model.heads()[h], h, dev, &scored);
                 // The rule cross-validation chose, tuned on the dev records.
                 let rule = data.meta.heads[h]
                     .threshold_rule()
