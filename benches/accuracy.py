@@ -639,6 +639,11 @@ def build_rows(sk: dict, dev_sets, dev_results: dict, stance_cv) -> list:
                            ev.get("unknown_labels") or [],
                            ece_if_calibrated(ev.get("reliability")) if kind == "single" else None)
             row["rhetor_eval_figure"] = r6(ev[metric])
+            intervals = ev.get("intervals") or {}
+            row["rhetor_intervals"] = {
+                "documents": intervals.get("documents"), "resamples": intervals.get("resamples"),
+                "seed": intervals.get("seed"), "level": intervals.get("level"),
+                "headline": intervals.get(metric), "ece": intervals.get("ece")} if intervals else None
             rows.append(row)
     if stance_cv is not None:
         ds = ref.STANCE_DATASET
@@ -870,6 +875,32 @@ def render(res: dict) -> str:
             f = r["ece_if_calibrated"]
             p(f"| {r['dataset']} | {r['task']} | {r['n']} | {r['rhetor_ece']:.4f} | {f['mean']:.4f} | "
               f"{f['p90']:.4f} | {f['share_above_limit']:.2f} |")
+    spread = [r for r in rows if r.get("rhetor_intervals") and r["rhetor_intervals"]["headline"]]
+    if spread:
+        first = spread[0]["rhetor_intervals"]
+        p("")
+        p(f"How far each dev figure could move on another sample of the same size: `rhetor eval`'s "
+          f"{first['level'] * 100:.0f}% percentile bootstrap intervals ({first['resamples']} resamples of the dev "
+          f"*documents*, seed {first['seed']}; the records of one document are drawn together). An interval "
+          "that straddles the scikit-learn figure + 0.02, or 0.05 for ECE, means this dev set alone cannot "
+          "tell on which side of the target the model lies. ECE is biased upward on small samples, and so is "
+          "its interval.")
+        p("")
+        p("| dataset | task | documents | metric | rhetor | 95% interval | sklearn tuned + 0.02 | rhetor ECE | "
+          "ECE 95% interval |")
+        p("|---|---|---:|---|---:|---|---:|---:|---|")
+        for r in spread:
+            iv = r["rhetor_intervals"]
+            h, e = iv["headline"], iv["ece"]
+            figure = r["rhetor_eval_figure"]
+            ece_s = "–" if r["rhetor_ece"] is None else f"{r['rhetor_ece']:.4f}"
+            ece_iv = "–" if e is None else f"[{e['lo']:.4f}, {e['hi']:.4f}]"
+            p(f"| {r['dataset']} | {r['task']} | {iv['documents']} | {METRIC_NAMES[r['metric']]} | {figure:.4f} | "
+              f"[{h['lo']:.4f}, {h['hi']:.4f}] | {r['sklearn_tuned'] + MARGIN:.4f} | {ece_s} | {ece_iv} |")
+        if any(abs(r["rhetor_eval_figure"] - r["rhetor"]) > 5e-7 for r in spread):
+            p("")
+            p("The intervals are those of `rhetor eval`'s own figure (its macro-F1 averages over the labels in "
+              "gold or predictions; see the note below where that differs from the table's).")
     for r in rows:
         own = r.get("rhetor_eval_figure")
         if own is not None and abs(own - r["rhetor"]) > 5e-7:

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::corpus::TaskKind;
 use crate::model::{reliability, ReliabilityBin};
+use crate::stats::{bootstrap_replicates, percentile_interval};
 
 /// Bins of the reliability table.
 pub const RELIABILITY_BINS: usize = 10;
@@ -74,7 +75,60 @@ pub struct TaskReport {
     /// Reliability table: predictions binned by probability, with the observed frequency.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reliability: Vec<ReliabilityBin>,
+    /// Bootstrap intervals of the headline figures (see [`TaskOutcomes::intervals`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<Intervals>,
 }
+
+/// A confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+impl Interval {
+    /// `None` for the NaN interval of a statistic no resample defines.
+    fn of((lo, hi): (f64, f64)) -> Option<Interval> {
+        (!lo.is_nan() && !hi.is_nan()).then_some(Interval { lo, hi })
+    }
+}
+
+/// Percentile bootstrap intervals of a task's headline figures, resampling documents.
+///
+/// Records of one document are drawn together (paragraphs of an article, or target mentions
+/// of a sentence, are not independent), and every figure of a resample is computed as
+/// [`TaskOutcomes::report`] computes it on those records. A figure a resample leaves undefined
+/// (`f_avg` without `favor` or `against`) is left out of that figure's interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intervals {
+    /// Confidence level.
+    pub level: f64,
+    /// Resamples drawn.
+    pub resamples: usize,
+    /// Documents resampled.
+    pub documents: usize,
+    /// Seed of the draws.
+    pub seed: u64,
+    /// Micro-averaged F1.
+    pub micro_f1: Option<Interval>,
+    /// Macro-averaged F1.
+    pub macro_f1: Option<Interval>,
+    /// Accuracy (single-label tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<Interval>,
+    /// Mean F1 of `favor` and `against`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f_avg: Option<Interval>,
+    /// Expected calibration error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ece: Option<Interval>,
+}
+
+/// Confidence level of [`TaskOutcomes::intervals`].
+pub const INTERVAL_LEVEL: f64 = 0.95;
 
 /// Metrics of every evaluated task.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -92,10 +146,14 @@ pub struct TaskOutcomes {
     pub model_labels: Vec<String>,
     /// (gold, predicted) label sets per record; single-label tasks hold one label in each.
     pub pairs: Vec<(Vec<String>, Vec<String>)>,
-    /// (probability, was it right) for calibration: every label's probability of every record
-    /// for a multi-label task, the predicted label's probability for a single-label one (the
-    /// usual top-label calibration). Empty: no calibration measure.
-    pub calibration: Vec<(f64, bool)>,
+    /// (probability, was it right) for calibration, per record in the order of `pairs`: every
+    /// label's probability for a multi-label task, the predicted label's probability for a
+    /// single-label one (the usual top-label calibration). Empty: no calibration measure.
+    pub calibration: Vec<Vec<(f64, bool)>>,
+    /// The document of each record, in the order of `pairs` (equal numbers: the same
+    /// document): what [`TaskOutcomes::intervals`] resamples. Empty: every record is a
+    /// document of its own.
+    pub docs: Vec<usize>,
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -196,7 +254,8 @@ impl TaskOutcomes {
         let (ece, reliability) = if self.calibration.is_empty() {
             (None, Vec::new())
         } else {
-            let (ece, table) = reliability(&self.calibration, RELIABILITY_BINS);
+            let pairs: Vec<(f64, bool)> = self.calibration.iter().flatten().copied().collect();
+            let (ece, table) = reliability(&pairs, RELIABILITY_BINS);
             (Some(ece), table)
         };
         TaskReport {
@@ -223,7 +282,196 @@ impl TaskOutcomes {
             unknown_labels,
             ece,
             reliability,
+            intervals: None,
         }
+    }
+
+    /// Percentile bootstrap intervals ([`INTERVAL_LEVEL`]) of micro-F1, macro-F1, accuracy,
+    /// `f_avg` and ECE over `resamples` resamples of the documents, drawn from `seed` (the
+    /// same seed, records and documents give the same intervals). `None` when `resamples` is 0
+    /// or there is no record.
+    pub fn intervals(&self, resamples: usize, seed: u64) -> Option<Intervals> {
+        if resamples == 0 || self.pairs.is_empty() {
+            return None;
+        }
+        let n = self.pairs.len();
+        // Records of each document, documents numbered in order of first appearance.
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut slot: BTreeMap<usize, usize> = BTreeMap::new();
+        for i in 0..n {
+            let doc = self.docs.get(i).copied().unwrap_or(i);
+            let k = *slot.entry(doc).or_insert_with(|| {
+                members.push(Vec::new());
+                members.len() - 1
+            });
+            members[k].push(i);
+        }
+        let tally = Tally::new(self);
+        let stats = bootstrap_replicates(
+            members.len(),
+            Figure::ALL.len(),
+            |draw, out| tally.figures(draw.iter().flat_map(|&d| &members[d]), out),
+            resamples,
+            seed,
+        );
+        let interval = |f: Figure| {
+            let mut values: Vec<f64> = stats
+                .chunks_exact(Figure::ALL.len())
+                .map(|r| r[f as usize])
+                .collect();
+            Interval::of(percentile_interval(&mut values, INTERVAL_LEVEL))
+        };
+        Some(Intervals {
+            level: INTERVAL_LEVEL,
+            resamples,
+            documents: members.len(),
+            seed,
+            micro_f1: interval(Figure::MicroF1),
+            macro_f1: interval(Figure::MacroF1),
+            accuracy: interval(Figure::Accuracy),
+            f_avg: interval(Figure::FAvg),
+            ece: interval(Figure::Ece),
+        })
+    }
+}
+
+/// The figures [`TaskOutcomes::intervals`] resamples, in the order of a replicate's values.
+#[derive(Debug, Clone, Copy)]
+enum Figure {
+    MicroF1,
+    MacroF1,
+    Accuracy,
+    FAvg,
+    Ece,
+}
+
+impl Figure {
+    const ALL: [Figure; 5] = [
+        Figure::MicroF1,
+        Figure::MacroF1,
+        Figure::Accuracy,
+        Figure::FAvg,
+        Figure::Ece,
+    ];
+}
+
+/// What each record adds to the counts behind the headline figures, with labels as indices,
+/// so a resample's figures are sums over its records.
+struct Tally {
+    kind: TaskKind,
+    n_labels: usize,
+    /// Per record: (label, 0 = true positive, 1 = false positive, 2 = false negative).
+    counts: Vec<Vec<(usize, usize)>>,
+    /// Per record: was the single label right.
+    correct: Vec<bool>,
+    /// Per record: (reliability bin, probability, was it right).
+    calibration: Vec<Vec<(usize, f64, bool)>>,
+    has_calibration: bool,
+    favor_against: Option<(usize, usize)>,
+}
+
+impl Tally {
+    fn new(o: &TaskOutcomes) -> Tally {
+        let names: BTreeSet<&str> = o
+            .pairs
+            .iter()
+            .flat_map(|(g, p)| g.iter().chain(p))
+            .map(String::as_str)
+            .collect();
+        let index: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, &l)| (l, i)).collect();
+        let counts = o
+            .pairs
+            .iter()
+            .map(|(gold, pred)| {
+                let missed = gold
+                    .iter()
+                    .map(|g| (index[g.as_str()], if pred.contains(g) { 0 } else { 2 }));
+                let wrong = pred
+                    .iter()
+                    .filter(|p| !gold.contains(p))
+                    .map(|p| (index[p.as_str()], 1));
+                missed.chain(wrong).collect()
+            })
+            .collect();
+        let bins = RELIABILITY_BINS;
+        Tally {
+            kind: o.kind,
+            n_labels: names.len(),
+            counts,
+            correct: o.pairs.iter().map(|(g, p)| g == p).collect(),
+            calibration: o
+                .calibration
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|&(p, y)| (((p * bins as f64) as usize).min(bins - 1), p, y))
+                        .collect()
+                })
+                .collect(),
+            has_calibration: !o.calibration.is_empty(),
+            favor_against: index
+                .get("favor")
+                .copied()
+                .zip(index.get("against").copied()),
+        }
+    }
+
+    /// The figures of the records `rows` (with repeats) into `out`, in [`Figure::ALL`] order;
+    /// NaN where a figure does not apply or is undefined.
+    fn figures<'a>(&self, rows: impl Iterator<Item = &'a usize>, out: &mut [f64]) {
+        let mut counts = vec![[0usize; 3]; self.n_labels];
+        let mut bins = vec![(0usize, 0.0f64, 0usize); RELIABILITY_BINS];
+        let (mut n, mut correct, mut n_calibration) = (0usize, 0usize, 0usize);
+        for &i in rows {
+            n += 1;
+            correct += usize::from(self.correct[i]);
+            for &(label, what) in &self.counts[i] {
+                counts[label][what] += 1;
+            }
+            if let Some(row) = self.calibration.get(i) {
+                for &(b, p, y) in row {
+                    bins[b].0 += 1;
+                    bins[b].1 += p;
+                    bins[b].2 += usize::from(y);
+                    n_calibration += 1;
+                }
+            }
+        }
+        let label_f1 = |[tp, fp, fn_]: [usize; 3]| f1(ratio(tp, tp + fp), ratio(tp, tp + fn_));
+        let seen: Vec<[usize; 3]> = counts
+            .iter()
+            .copied()
+            .filter(|c| c.iter().sum::<usize>() > 0)
+            .collect();
+        let (tp, fp, fn_) = seen
+            .iter()
+            .fold((0, 0, 0), |(a, b, c), x| (a + x[0], b + x[1], c + x[2]));
+        out[Figure::MicroF1 as usize] = f1(ratio(tp, tp + fp), ratio(tp, tp + fn_));
+        out[Figure::MacroF1 as usize] = if seen.is_empty() {
+            0.0
+        } else {
+            seen.iter().map(|&c| label_f1(c)).sum::<f64>() / seen.len() as f64
+        };
+        out[Figure::Accuracy as usize] = if self.kind == TaskKind::Single {
+            ratio(correct, n)
+        } else {
+            f64::NAN
+        };
+        let present = |l: usize| counts[l].iter().sum::<usize>() > 0;
+        out[Figure::FAvg as usize] = match self.favor_against {
+            Some((f, a)) if present(f) && present(a) => {
+                (label_f1(counts[f]) + label_f1(counts[a])) / 2.0
+            }
+            _ => f64::NAN,
+        };
+        out[Figure::Ece as usize] = if self.has_calibration {
+            let total = n_calibration.max(1) as f64;
+            bins.iter()
+                .map(|&(_, sum_p, hits)| (hits as f64 - sum_p).abs() / total)
+                .sum()
+        } else {
+            f64::NAN
+        };
     }
 }
 
@@ -310,6 +558,9 @@ fn render_task(out: &mut String, name: &str, t: &TaskReport) {
             "f_avg", "", ""
         );
     }
+    if let Some(intervals) = &t.intervals {
+        render_intervals(out, t, intervals);
+    }
     if !t.never_predicted.is_empty() {
         let _ = writeln!(out, "\nnever predicted: {}", t.never_predicted.join(", "));
     }
@@ -327,6 +578,31 @@ fn render_task(out: &mut String, name: &str, t: &TaskReport) {
         render_reliability(out, ece, &t.reliability, t.kind);
     }
     let _ = writeln!(out);
+}
+
+fn render_intervals(out: &mut String, t: &TaskReport, i: &Intervals) {
+    let _ = writeln!(
+        out,
+        "\n{:.0}% bootstrap intervals ({} resamples of the {} documents, seed {})",
+        i.level * 100.0,
+        i.resamples,
+        i.documents,
+        i.seed
+    );
+    // Single-label micro-F1 is the accuracy.
+    let micro = (t.kind == TaskKind::Multi).then_some(t.micro_f1);
+    let rows = [
+        ("micro-F1", micro, i.micro_f1),
+        ("macro-F1", Some(t.macro_f1), i.macro_f1),
+        ("accuracy", t.accuracy, i.accuracy),
+        ("f_avg", t.f_avg, i.f_avg),
+        ("ECE", t.ece, i.ece),
+    ];
+    for (name, value, interval) in rows {
+        if let (Some(v), Some(iv)) = (value, interval) {
+            let _ = writeln!(out, "{name:>13}  {v:.4}  [{:.4}, {:.4}]", iv.lo, iv.hi);
+        }
+    }
 }
 
 fn render_reliability(out: &mut String, ece: f64, table: &[ReliabilityBin], kind: TaskKind) {
@@ -417,6 +693,7 @@ mod tests {
                 .map(|(g, p)| (v(&[g]), v(&[p])))
                 .collect(),
             calibration: Vec::new(),
+            docs: Vec::new(),
         };
         let r = outcomes.report();
         assert_abs_diff_eq!(r.accuracy.unwrap(), 4.0 / 6.0, epsilon = 1e-12);
@@ -454,7 +731,13 @@ mod tests {
                 (v(&["a"]), v(&["a", "c"])),
                 (v(&["c"]), v(&[])),
             ],
-            calibration: vec![(0.9, true), (0.1, false), (0.6, true), (0.6, false)],
+            calibration: vec![
+                vec![(0.9, true)],
+                vec![(0.1, false)],
+                vec![(0.6, true)],
+                vec![(0.6, false)],
+            ],
+            docs: Vec::new(),
         };
         let r = outcomes.report();
         assert_abs_diff_eq!(r.micro_f1, 0.5, epsilon = 1e-12);
@@ -490,10 +773,114 @@ mod tests {
             model_labels: v(&["a"]),
             pairs: vec![(v(&["z"]), v(&[]))],
             calibration: Vec::new(),
+            docs: Vec::new(),
         };
         let r = outcomes.report();
         assert_eq!(r.unknown_labels, ["z"]);
         assert_eq!(r.never_predicted, ["z"]);
         assert_eq!(r.micro_f1, 0.0);
+    }
+
+    /// Six single-label records: (gold, predicted, probability of the prediction).
+    fn stance_outcomes(docs: Vec<usize>) -> TaskOutcomes {
+        let rows = [
+            ("favor", "favor", 0.9),
+            ("against", "against", 0.8),
+            ("none", "against", 0.6),
+            ("against", "against", 0.7),
+            ("favor", "none", 0.5),
+            ("none", "none", 0.4),
+        ];
+        TaskOutcomes {
+            kind: TaskKind::Single,
+            model_labels: v(&["against", "favor", "none"]),
+            pairs: rows.iter().map(|(g, p, _)| (v(&[g]), v(&[p]))).collect(),
+            calibration: rows.iter().map(|&(g, p, q)| vec![(q, g == p)]).collect(),
+            docs,
+        }
+    }
+
+    #[test]
+    fn intervals_of_one_document_are_its_figures() {
+        let o = stance_outcomes(vec![7; 6]);
+        let r = o.report();
+        let i = o.intervals(200, 3).unwrap();
+        assert_eq!((i.documents, i.resamples, i.seed), (1, 200, 3));
+        let cases = [
+            ("micro-F1", i.micro_f1, Some(r.micro_f1)),
+            ("macro-F1", i.macro_f1, Some(r.macro_f1)),
+            ("accuracy", i.accuracy, r.accuracy),
+            ("f_avg", i.f_avg, r.f_avg),
+            ("ECE", i.ece, r.ece),
+        ];
+        for (name, interval, value) in cases {
+            let (interval, value) = (interval.unwrap(), value.unwrap());
+            let off = (interval.lo - value).abs().max((interval.hi - value).abs());
+            assert!(off < 1e-12, "{name}: {interval:?} against {value}");
+        }
+    }
+
+    #[test]
+    fn intervals_resample_documents_not_records() {
+        // Two documents: the first three records (2 of 3 right), the last three (2 of 3).
+        // Any resample of the two documents has accuracy 4/6; resampling records does not.
+        let by_doc = stance_outcomes(vec![0, 0, 0, 1, 1, 1])
+            .intervals(500, 1)
+            .unwrap();
+        let acc = by_doc.accuracy.unwrap();
+        assert_eq!(by_doc.documents, 2);
+        assert_abs_diff_eq!(acc.lo, 4.0 / 6.0, epsilon = 1e-12);
+        assert_abs_diff_eq!(acc.hi, 4.0 / 6.0, epsilon = 1e-12);
+        let by_record = stance_outcomes(Vec::new()).intervals(500, 1).unwrap();
+        let acc = by_record.accuracy.unwrap();
+        assert_eq!(by_record.documents, 6);
+        assert!(acc.lo < 0.5 && acc.hi > 0.8, "{acc:?}");
+    }
+
+    #[test]
+    fn intervals_are_deterministic_and_optional() {
+        let o = stance_outcomes(Vec::new());
+        assert_eq!(o.intervals(300, 9), o.intervals(300, 9));
+        assert_eq!(o.intervals(0, 9), None);
+        // A multi-label task has no accuracy and, without favor and against, no f_avg.
+        let multi = TaskOutcomes {
+            kind: TaskKind::Multi,
+            model_labels: v(&["a", "b"]),
+            pairs: vec![(v(&["a"]), v(&["a"])), (v(&["b"]), v(&[]))],
+            calibration: Vec::new(),
+            docs: Vec::new(),
+        };
+        let i = multi.intervals(100, 1).unwrap();
+        assert_eq!((i.accuracy, i.f_avg, i.ece), (None, None, None));
+        let micro = i.micro_f1.unwrap();
+        assert!(micro.lo <= micro.hi && micro.lo >= 0.0 && micro.hi <= 1.0);
+    }
+
+    #[test]
+    fn intervals_are_rendered_after_the_averages() {
+        let o = stance_outcomes(Vec::new());
+        let mut r = o.report();
+        r.intervals = o.intervals(100, 1);
+        let text = EvalReport {
+            tasks: BTreeMap::from([("stance".to_string(), r)]),
+        }
+        .to_text();
+        let at = |what: &str| text.find(what).unwrap_or_else(|| panic!("{what}: {text}"));
+        assert!(
+            at("weighted avg")
+                < at("95% bootstrap intervals (100 resamples of the 6 documents, seed 1)")
+        );
+        for row in [
+            "macro-F1  0.6556  [",
+            "accuracy  0.6667  [",
+            "f_avg  0.7333  [",
+            "ECE  0.",
+        ] {
+            at(row);
+        }
+        assert!(
+            !text.contains("micro-F1"),
+            "single-label micro-F1 is the accuracy: {text}"
+        );
     }
 }

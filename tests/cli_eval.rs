@@ -25,6 +25,28 @@ struct Task {
     confusion: Option<BTreeMap<String, BTreeMap<String, usize>>>,
     ece: Option<f64>,
     reliability: Vec<Bin>,
+    intervals: Option<Intervals>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Intervals {
+    level: f64,
+    resamples: usize,
+    documents: usize,
+    seed: u64,
+    micro_f1: Option<Interval>,
+    macro_f1: Option<Interval>,
+    accuracy: Option<Interval>,
+    f_avg: Option<Interval>,
+    ece: Option<Interval>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Interval {
+    lo: f64,
+    hi: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +123,51 @@ fn json_report_has_the_documented_shape() {
 }
 
 #[test]
+fn bootstrap_intervals_resample_documents() {
+    let r = eval_json(&[]);
+    let docs = std::fs::read_to_string("corpus/examples.jsonl")
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["doc"].to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    for (name, t) in &r.tasks {
+        let i = t.intervals.as_ref().expect("intervals by default");
+        assert_eq!((i.level, i.resamples, i.seed), (0.95, 1000, 1), "{name}");
+        assert!(i.documents <= docs && i.documents > 1, "{name}: {} of {docs}", i.documents);
+        let single = t.kind == "single";
+        let cases = [
+            ("micro-F1", i.micro_f1.as_ref(), Some(t.micro_f1)),
+            ("macro-F1", i.macro_f1.as_ref(), Some(t.macro_f1)),
+            ("accuracy", i.accuracy.as_ref(), t.accuracy),
+        ];
+        for (what, interval, figure) in cases {
+            if what == "accuracy" && !single {
+                assert!(interval.is_none(), "{name}: no accuracy for multi-label");
+                continue;
+            }
+            let (iv, figure) = (interval.expect(what), figure.unwrap());
+            assert!(
+                0.0 <= iv.lo && iv.lo <= figure && figure <= iv.hi && iv.hi <= 1.0,
+                "{name} {what}: {figure} outside {iv:?}"
+            );
+            assert!(iv.hi - iv.lo > 0.01, "{name} {what}: a sample of {docs} documents varies");
+        }
+        let ece = i.ece.as_ref().expect("ECE interval");
+        assert!(0.0 <= ece.lo && ece.lo <= ece.hi, "{name}: {ece:?}");
+        assert!(i.f_avg.is_none(), "no favor/against labels");
+    }
+    // Seeded: the same seed gives the same intervals, and 0 resamples none.
+    let again = eval_json(&[]);
+    assert_eq!(r.tasks["stance"].intervals, again.tasks["stance"].intervals);
+    let other = eval_json(&["--seed", "2"]);
+    assert_ne!(r.tasks["stance"].intervals, other.tasks["stance"].intervals);
+    assert_eq!(r.tasks["stance"].macro_f1, other.tasks["stance"].macro_f1);
+    let none = eval_json(&["--bootstrap", "0"]);
+    assert!(none.tasks.values().all(|t| t.intervals.is_none()));
+}
+
+#[test]
 fn text_report_reads_like_sklearn() {
     let mut cmd = rhetor(["eval", "-m"]);
     cmd.arg(tiny_model()).arg("corpus/examples.jsonl");
@@ -115,6 +182,7 @@ fn text_report_reads_like_sklearn() {
         "micro avg",
         "confusion (rows: gold, columns: predicted)",
         "expected calibration error",
+        "95% bootstrap intervals (1000 resamples of the ",
     ] {
         assert_contains(&text, needle);
     }
@@ -143,6 +211,11 @@ fn f_avg_appears_when_favor_and_against_exist() {
     let t = &r.tasks["stance"];
     let expected = (t.labels["favor"].f1 + t.labels["against"].f1) / 2.0;
     assert!((t.f_avg.unwrap() - expected).abs() < 1e-12);
+    // Records without a `doc` are documents of their own.
+    let i = t.intervals.as_ref().unwrap();
+    assert_eq!(i.documents, 24);
+    let f_avg = i.f_avg.as_ref().expect("an f_avg interval");
+    assert!(f_avg.lo <= t.f_avg.unwrap() && t.f_avg.unwrap() <= f_avg.hi);
 }
 
 #[test]

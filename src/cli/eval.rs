@@ -30,6 +30,13 @@ pub struct Args {
     /// for single-label ones) is below this value.
     #[arg(long)]
     min_f1: Option<f64>,
+    /// Bootstrap resamples of the documents for the 95% intervals of each task's headline
+    /// figures (0: no intervals).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    bootstrap: usize,
+    /// Seed of the resampling.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// Rename a label while reading, TASK:FROM=TO (repeatable), e.g. stance:positive=supportive.
     #[arg(long, value_name = "TASK:FROM=TO")]
     map_label: Vec<rhetor::corpus::LabelMap>,
@@ -74,7 +81,7 @@ pub fn run(a: Args) -> Result<Outcome> {
             );
         }
     }
-    let report = model.evaluate(&records);
+    let report = model.evaluate_with_intervals(&records, a.bootstrap, a.seed);
     if report.tasks.is_empty() {
         let tasks: Vec<&str> = model.heads().iter().map(|h| h.task.as_str()).collect();
         bail!(

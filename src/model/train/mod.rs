@@ -27,7 +27,7 @@ mod thresholds;
 pub use heads::{HeadSettings, SearchPoint, TopLabelCheck};
 pub use thresholds::{best_threshold, tune_thresholds, ThresholdRule};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -1285,47 +1285,62 @@ fn stack_heads(
 impl Model {
     /// Predicts every record and measures each task the model has and the records label.
     pub fn evaluate(&self, records: &[Record]) -> EvalReport {
+        self.evaluate_with_intervals(records, 0, 0)
+    }
+
+    /// [`Model::evaluate`], with bootstrap intervals of each task's headline figures over
+    /// `resamples` resamples of the records' documents drawn from `seed` (0 resamples: none;
+    /// see [`crate::eval::TaskOutcomes::intervals`]).
+    pub fn evaluate_with_intervals(
+        &self,
+        records: &[Record],
+        resamples: usize,
+        seed: u64,
+    ) -> EvalReport {
         let preds: Vec<Vec<super::TaskScores>> = records
             .par_iter()
             .map_init(super::ScoreScratch::default, |scratch, r| {
                 self.score(&r.text, r.target.as_deref(), scratch)
             })
             .collect();
+        let mut doc_ids: HashMap<&str, usize> = HashMap::new();
+        let docs: Vec<usize> = records
+            .iter()
+            .map(|r| {
+                let next = doc_ids.len();
+                *doc_ids.entry(r.doc.as_str()).or_insert(next)
+            })
+            .collect();
         let mut tasks = BTreeMap::new();
         for (h, head) in self.heads().iter().enumerate() {
-            let pairs: Vec<(Vec<String>, Vec<String>)> = records
+            let evaluated: Vec<(usize, &LabelValue, &super::TaskScores)> = records
                 .iter()
                 .zip(&preds)
-                .filter_map(|(r, p)| {
+                .enumerate()
+                .filter_map(|(i, (r, p))| {
                     let gold = r.labels.get(&head.task)?;
-                    if gold.kind() != head.kind() {
-                        return None;
-                    }
-                    let gold: Vec<String> = match gold {
-                        LabelValue::Single(s) => vec![s.clone()],
-                        LabelValue::Multi(v) => v.clone(),
-                    };
-                    let pred = p[h]
+                    (gold.kind() == head.kind()).then_some((i, gold, &p[h]))
+                })
+                .collect();
+            if evaluated.is_empty() {
+                continue;
+            }
+            let pairs = evaluated
+                .iter()
+                .map(|(_, gold, s)| {
+                    let pred = s
                         .predicted
                         .iter()
                         .map(|&i| head.labels[i].clone())
                         .collect();
-                    Some((gold, pred))
+                    (gold.labels().map(str::to_string).collect(), pred)
                 })
                 .collect();
-            if pairs.is_empty() {
-                continue;
-            }
             // Calibration pairs: every label's probability (multi-label) or the predicted
             // label's probability (single-label), with whether it was right.
-            let calibration = records
+            let calibration = evaluated
                 .iter()
-                .zip(&preds)
-                .filter_map(|(r, p)| {
-                    let gold = r.labels.get(&head.task)?;
-                    (gold.kind() == head.kind()).then_some((gold, &p[h]))
-                })
-                .flat_map(|(gold, s)| -> Vec<(f64, bool)> {
+                .map(|(_, gold, s)| -> Vec<(f64, bool)> {
                     match head.kind() {
                         TaskKind::Multi => head
                             .labels
@@ -1348,8 +1363,11 @@ impl Model {
                 model_labels: head.labels.clone(),
                 pairs,
                 calibration,
+                docs: evaluated.iter().map(|&(i, ..)| docs[i]).collect(),
             };
-            tasks.insert(head.task.clone(), outcomes.report());
+            let mut report = outcomes.report();
+            report.intervals = outcomes.intervals(resamples, seed);
+            tasks.insert(head.task.clone(), report);
         }
         EvalReport { tasks }
     }
