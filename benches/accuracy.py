@@ -235,9 +235,16 @@ class Rhetor:
         _, err, secs = self.run(["train", *files, *flags, "--threads", self.threads, "-o", model])
         return {"seconds": r6(secs), **parse_train_log(err)}
 
-    def eval(self, model: Path, files: list) -> dict:
-        out, _, _ = self.run(["eval", "-m", model, *files, "--format", "json", "--threads", self.threads])
-        return json.loads(out)["tasks"]
+    def eval(self, model: Path, files: list, predictions: Path) -> tuple:
+        """(`rhetor eval`'s tasks, each record's predicted labels by record id and task)."""
+        out, _, _ = self.run(["eval", "-m", model, *files, "--format", "json", "--threads", self.threads,
+                              "--predictions", predictions])
+        predicted = {}
+        with open(predictions, encoding="utf-8") as f:
+            for line in f:
+                rec = json.loads(line)
+                predicted[rec["id"]] = {task: t["predicted"] for task, t in rec["tasks"].items()}
+        return json.loads(out)["tasks"], predicted
 
     def score(self, model: Path, file: Path) -> list:
         out, _, _ = self.run(["score", "-m", model, "--input", "jsonl", file, "--format", "jsonl",
@@ -396,10 +403,12 @@ def run_dev_dataset(rhetor: Rhetor, data: Path, ds: str, tmp: Path, encoder) -> 
     log(f"rhetor train --search {ds}")
     trained = rhetor.train([train], model, flags)
     log(f"rhetor eval {ds} ({trained['seconds']:.0f} s training)")
-    tasks = rhetor.eval(model, [dev])
+    tasks, predicted = rhetor.eval(model, [dev], tmp / f"{ds}.predictions.jsonl")
     shown = f"rhetor train ../shared/data/{ds}/train.jsonl {shlex.join(map(str, shown_flags))} " \
-            f"--threads {rhetor.threads} -o M; rhetor eval -m M ../shared/data/{ds}/dev.jsonl --format json"
-    return {"command": shown, "train": trained, "eval": tasks}
+            f"--threads {rhetor.threads} -o M; rhetor eval -m M ../shared/data/{ds}/dev.jsonl --format json " \
+            "--predictions P"
+    # "predictions" (record by record) feed the paired comparison and are not saved in the JSON.
+    return {"command": shown, "train": trained, "eval": tasks, "predictions": predicted}
 
 
 def ensure_encoder(path: Path) -> Path:
@@ -639,6 +648,8 @@ def build_rows(sk: dict, dev_sets, dev_results: dict, stance_cv) -> list:
                            ev.get("unknown_labels") or [],
                            ece_if_calibrated(ev.get("reliability")) if kind == "single" else None)
             row["rhetor_eval_figure"] = r6(ev[metric])
+            row["paired"] = paired_margin(ds, task, metric, sk["tuned"][ds][var], dev_results[ds].get("predictions"),
+                                          value, kind == "multi")
             intervals = ev.get("intervals") or {}
             row["rhetor_intervals"] = {
                 "documents": intervals.get("documents"), "resamples": intervals.get("resamples"),
@@ -656,6 +667,83 @@ def build_rows(sk: dict, dev_sets, dev_results: dict, stance_cv) -> list:
                              var, STANCE_VARIANT_NOTES[var], stance_cv["f_avg"], stance_cv["ece"],
                              stance_cv["accuracy"], others, []))
     return rows
+
+
+def without_dev_predictions(sk: dict) -> dict:
+    """The scikit-learn figures without the record-by-record dev predictions (kept out of the JSON)."""
+    tuned = {ds: {name: {k: v for k, v in t.items() if k not in ref.DEV_PREDICTION_KEYS} for name, t in per.items()}
+             for ds, per in sk.get("tuned", {}).items()}
+    return {**sk, "tuned": tuned}
+
+
+PAIRED_RESAMPLES = 1000
+PAIRED_SEED = 1
+
+
+def paired_margin(ds, task, metric, sk_t: dict, ours: dict, rhetor_value: float, multi: bool):
+    """Paired percentile bootstrap of the margin rhetor − scikit-learn tuned over the dev *documents*
+    (records of one document drawn together; both sides scored on the same resample), with the headline
+    figures computed as the main table does (micro-F1; macro-F1 over every train or dev label). None when
+    either side's record-by-record predictions are missing (a reused scikit-learn JSON has none)."""
+    if not ours or not all(k in sk_t for k in ref.DEV_PREDICTION_KEYS):
+        return None
+    ids, docs, gold, theirs = (sk_t[k] for k in ref.DEV_PREDICTION_KEYS)
+    missing = [i for i in ids if task not in ours.get(i, {})]
+    if missing:
+        raise Failure(f"{ds}/{task}: rhetor eval --predictions has no prediction for {len(missing)} dev "
+                      f"record(s), e.g. {missing[0]}")
+    as_list = (lambda v: list(v)) if multi else (lambda v: [v])
+    labels = list(sk_t["labels"])
+    extra = sorted({lab for i in ids for lab in as_list(ours[i][task])} - set(labels))  # none expected
+    labels += extra
+    col = {lab: j for j, lab in enumerate(labels)}
+
+    def indicator(values):
+        m = np.zeros((len(ids), len(labels)), dtype=np.int64)
+        for r, v in enumerate(values):
+            for lab in as_list(v):
+                m[r, col[lab]] = 1
+        return m
+
+    G = indicator(gold)
+    A = indicator(ours[i][task] for i in ids)
+    B = indicator(theirs)
+    doc_index = {d: k for k, d in enumerate(dict.fromkeys(docs))}
+    row_doc = np.array([doc_index[d] for d in docs])
+    n_docs = len(doc_index)
+
+    def per_doc(P):
+        out = np.zeros((3, n_docs, len(labels)))
+        for what, m in enumerate((P & G, P & (1 - G), (1 - P) & G)):  # tp, fp, fn
+            np.add.at(out[what], row_doc, m)
+        return out
+
+    rng = np.random.default_rng(PAIRED_SEED)
+    draws = rng.integers(0, n_docs, size=(PAIRED_RESAMPLES, n_docs))
+    W = np.stack([np.bincount(d, minlength=n_docs) for d in draws]).astype(float)
+    W = np.vstack([np.ones(n_docs), W])  # row 0: the dev set itself
+
+    def figure(P):
+        tp, fp, fn = (W @ c for c in per_doc(P))  # resamples × labels
+        if metric == "micro_f1":
+            t, f_p, f_n = tp.sum(1), fp.sum(1), fn.sum(1)
+            den = 2 * t + f_p + f_n
+            return np.where(den > 0, 2 * t / np.where(den > 0, den, 1), 0.0)
+        den = 2 * tp + fp + fn
+        return np.where(den > 0, 2 * tp / np.where(den > 0, den, 1), 0.0)[:, :len(sk_t["labels"])].mean(1)
+
+    fa, fb = figure(A), figure(B)
+    if abs(fa[0] - rhetor_value) > 1e-5 or abs(fb[0] - sk_t[metric]) > 1e-5:
+        raise Failure(f"{ds}/{task}: the record-by-record predictions give {fa[0]:.6f} (rhetor) and {fb[0]:.6f} "
+                      f"(scikit-learn), not the table's {rhetor_value:.6f} and {sk_t[metric]:.6f}")
+    margins = fa[1:] - fb[1:]
+    return {
+        "documents": n_docs, "resamples": PAIRED_RESAMPLES, "seed": PAIRED_SEED, "level": 0.95,
+        "rhetor": [r6(np.percentile(fa[1:], 2.5)), r6(np.percentile(fa[1:], 97.5))],
+        "margin": [r6(np.percentile(margins, 2.5)), r6(np.percentile(margins, 97.5))],
+        "share_margin_at_least_target": r6(np.mean(margins >= MARGIN)),
+        "share_margin_positive": r6(np.mean(margins > 0)),
+    }
 
 
 def make_row(ds, task, kind, metric, n, evaluation, sk_u, sk_t, variant, variant_note, value, ece_v, acc,
@@ -875,32 +963,40 @@ def render(res: dict) -> str:
             f = r["ece_if_calibrated"]
             p(f"| {r['dataset']} | {r['task']} | {r['n']} | {r['rhetor_ece']:.4f} | {f['mean']:.4f} | "
               f"{f['p90']:.4f} | {f['share_above_limit']:.2f} |")
-    spread = [r for r in rows if r.get("rhetor_intervals") and r["rhetor_intervals"]["headline"]]
+    spread = [r for r in rows if r.get("rhetor_intervals")]
     if spread:
-        first = spread[0]["rhetor_intervals"]
+        paired = next((r["paired"] for r in spread if r.get("paired")), None)
         p("")
-        p(f"How far each dev figure could move on another sample of the same size: `rhetor eval`'s "
-          f"{first['level'] * 100:.0f}% percentile bootstrap intervals ({first['resamples']} resamples of the dev "
-          f"*documents*, seed {first['seed']}; the records of one document are drawn together). An interval "
-          "that straddles the scikit-learn figure + 0.02, or 0.05 for ECE, means this dev set alone cannot "
-          "tell on which side of the target the model lies. ECE is biased upward on small samples, and so is "
-          "its interval.")
+        p("How far each dev figure could move on another sample of the same size. Percentile bootstrap "
+          "intervals (95%) over the dev *documents* (the records of one document drawn together): of rhetor's "
+          "figure and of the margin, both sides scored on the same resamples (a paired bootstrap, "
+          + (f"{paired['resamples']} resamples, numpy seed {paired['seed']}, from each side's record-by-record dev "
+             "predictions: `rhetor eval --predictions` and the reference's own)"
+             if paired else "not computed in this run: the scikit-learn figures were reused without their "
+             "record-by-record predictions)")
+          + f", with the share of resamples in which the margin reaches {MARGIN}; and of the ECE, from "
+          "`rhetor eval`'s own intervals (1000 resamples of the documents, seed 1). ECE is biased upward on "
+          "small samples, and so is its interval. An interval that straddles a target means this dev set alone "
+          "cannot tell on which side of it the model lies.")
         p("")
-        p("| dataset | task | documents | metric | rhetor | 95% interval | sklearn tuned + 0.02 | rhetor ECE | "
-          "ECE 95% interval |")
-        p("|---|---|---:|---|---:|---|---:|---:|---|")
+        p(f"| dataset | task | documents | metric | rhetor | 95% interval | margin | 95% interval of the margin | "
+          f"resamples with margin ≥ {MARGIN} | rhetor ECE | ECE 95% interval |")
+        p("|---|---|---:|---|---:|---|---:|---|---:|---:|---|")
         for r in spread:
-            iv = r["rhetor_intervals"]
-            h, e = iv["headline"], iv["ece"]
-            figure = r["rhetor_eval_figure"]
+            iv, pr = r["rhetor_intervals"], r.get("paired")
+            e = iv["ece"]
             ece_s = "–" if r["rhetor_ece"] is None else f"{r['rhetor_ece']:.4f}"
             ece_iv = "–" if e is None else f"[{e['lo']:.4f}, {e['hi']:.4f}]"
-            p(f"| {r['dataset']} | {r['task']} | {iv['documents']} | {METRIC_NAMES[r['metric']]} | {figure:.4f} | "
-              f"[{h['lo']:.4f}, {h['hi']:.4f}] | {r['sklearn_tuned'] + MARGIN:.4f} | {ece_s} | {ece_iv} |")
-        if any(abs(r["rhetor_eval_figure"] - r["rhetor"]) > 5e-7 for r in spread):
-            p("")
-            p("The intervals are those of `rhetor eval`'s own figure (its macro-F1 averages over the labels in "
-              "gold or predictions; see the note below where that differs from the table's).")
+            if pr:
+                figure_iv = f"[{pr['rhetor'][0]:.4f}, {pr['rhetor'][1]:.4f}]"
+                margin_iv = f"[{pr['margin'][0]:+.4f}, {pr['margin'][1]:+.4f}]"
+                share = f"{pr['share_margin_at_least_target']:.2f}"
+            else:
+                h = iv["headline"]
+                figure_iv = "–" if h is None else f"[{h['lo']:.4f}, {h['hi']:.4f}] (rhetor eval)"
+                margin_iv = share = "–"
+            p(f"| {r['dataset']} | {r['task']} | {iv['documents']} | {METRIC_NAMES[r['metric']]} | {r['rhetor']:.4f} | "
+              f"{figure_iv} | {fmt_signed(r['margin'])} | {margin_iv} | {share} | {ece_s} | {ece_iv} |")
     for r in rows:
         own = r.get("rhetor_eval_figure")
         if own is not None and abs(own - r["rhetor"]) > 5e-7:
@@ -1257,9 +1353,10 @@ def main(argv=None) -> int:
         "rows": rows,
         "stance_cv": stance_cv,
         "frames_designs": frames,
-        "rhetor_dev": rhetor_dev,
+        "rhetor_dev": {ds: {k: v for k, v in r.items() if k != "predictions"} for ds, r in rhetor_dev.items()},
         "skipped_datasets": skipped,
-        "sklearn_reference": {**sk, "data_sha256": dict(sk.get("data_sha256") or corpus.checksums)},
+        "sklearn_reference": {**without_dev_predictions(sk),
+                              "data_sha256": dict(sk.get("data_sha256") or corpus.checksums)},
         "test_split_references": [dict(zip(("task", "metric", "target", "readme"), t)) for t in TEST_SPLIT_REFERENCES],
         "data_sha256": dict(sorted(corpus.checksums.items())),
     }

@@ -134,7 +134,11 @@ fn bootstrap_intervals_resample_documents() {
     for (name, t) in &r.tasks {
         let i = t.intervals.as_ref().expect("intervals by default");
         assert_eq!((i.level, i.resamples, i.seed), (0.95, 1000, 1), "{name}");
-        assert!(i.documents <= docs && i.documents > 1, "{name}: {} of {docs}", i.documents);
+        assert!(
+            i.documents <= docs && i.documents > 1,
+            "{name}: {} of {docs}",
+            i.documents
+        );
         let single = t.kind == "single";
         let cases = [
             ("micro-F1", i.micro_f1.as_ref(), Some(t.micro_f1)),
@@ -151,7 +155,10 @@ fn bootstrap_intervals_resample_documents() {
                 0.0 <= iv.lo && iv.lo <= figure && figure <= iv.hi && iv.hi <= 1.0,
                 "{name} {what}: {figure} outside {iv:?}"
             );
-            assert!(iv.hi - iv.lo > 0.01, "{name} {what}: a sample of {docs} documents varies");
+            assert!(
+                iv.hi - iv.lo > 0.01,
+                "{name} {what}: a sample of {docs} documents varies"
+            );
         }
         let ece = i.ece.as_ref().expect("ECE interval");
         assert!(0.0 <= ece.lo && ece.lo <= ece.hi, "{name}: {ece:?}");
@@ -165,6 +172,71 @@ fn bootstrap_intervals_resample_documents() {
     assert_eq!(r.tasks["stance"].macro_f1, other.tasks["stance"].macro_f1);
     let none = eval_json(&["--bootstrap", "0"]);
     assert!(none.tasks.values().all(|t| t.intervals.is_none()));
+}
+
+#[test]
+fn predictions_file_holds_every_record_and_agrees_with_the_report() {
+    let dir = Dir::new();
+    let path = dir.path("predictions.jsonl");
+    let r = eval_json(&["--predictions", path.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Headline, byline and boilerplate records are not evaluated (nor written).
+    let input: Vec<serde_json::Value> = std::fs::read_to_string("corpus/examples.jsonl")
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut rest = input.iter();
+    let (mut right, mut n) = (0, 0);
+    let (mut tp, mut predicted, mut gold) = (0, 0, 0);
+    for line in text.lines() {
+        let p: serde_json::Value = serde_json::from_str(line).unwrap();
+        let record = rest
+            .find(|r| r["id"] == p["id"])
+            .expect("records in the order of the input");
+        if let Some(s) = p["tasks"].get("stance") {
+            assert_eq!(s["gold"], record["labels"]["stance"]);
+            let probs = s["probabilities"].as_object().unwrap();
+            let sum: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
+            assert!(
+                (sum - 1.0).abs() < 1e-4,
+                "single-label probabilities sum to 1: {sum}"
+            );
+            n += 1;
+            right += usize::from(s["gold"] == s["predicted"]);
+        }
+        if let Some(t) = p["tasks"].get("technique") {
+            let labels = |v: &serde_json::Value| -> Vec<String> {
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap().to_string())
+                    .collect()
+            };
+            let (g, pr) = (labels(&t["gold"]), labels(&t["predicted"]));
+            tp += pr.iter().filter(|l| g.contains(l)).count();
+            predicted += pr.len();
+            gold += g.len();
+        }
+    }
+    let stance = &r.tasks["stance"];
+    assert_eq!((n, text.lines().count()), (stance.n, stance.n));
+    assert!((right as f64 / n as f64 - stance.accuracy.unwrap()).abs() < 1e-12);
+    let micro = 2.0 * tp as f64 / (predicted + gold) as f64;
+    assert!(
+        (micro - r.tasks["technique"].micro_f1).abs() < 1e-12,
+        "{micro}"
+    );
+
+    // A file that cannot be created is an error naming it, and leaves nothing behind.
+    let bad = dir.path("missing/predictions.jsonl");
+    let mut cmd = rhetor(["eval", "-m"]);
+    cmd.arg(tiny_model())
+        .arg("corpus/examples.jsonl")
+        .arg("--predictions")
+        .arg(&bad);
+    assert_contains(&fails(cmd, 2), "missing/predictions.jsonl");
+    assert!(!bad.exists());
 }
 
 #[test]

@@ -209,6 +209,16 @@ def multilabel_proba(make_clf: Callable, X_train, Y_train: np.ndarray, X_test) -
 # Metrics
 
 
+def dev_predictions(dev: list, label_key: str, predicted: list) -> dict:
+    """Each dev record's id, document, gold and predicted labels (a label, or a list of labels), for
+    paired comparisons record by record (`DEV_PREDICTION_KEYS`; callers may drop them before saving)."""
+    return {"dev_ids": [r["id"] for r in dev], "dev_docs": [r["doc"] for r in dev],
+            "dev_gold": [r["labels"][label_key] for r in dev], "dev_predicted": predicted}
+
+
+DEV_PREDICTION_KEYS = ("dev_ids", "dev_docs", "dev_gold", "dev_predicted")
+
+
 def r6(x) -> float:
     return round(float(x), 6)
 
@@ -342,6 +352,7 @@ def run_dev_task(corpus: Corpus, spec: TaskSpec) -> tuple:
         P = multilabel_proba(lambda: make_binary_lr(balanced=True), Xtr, Ytr, Xdv)
         tuned = {
             **multilabel_metrics(Ydv, (P >= thr).astype(int), labels),
+            **dev_predictions(dev, spec.label_key, [[lab for lab, on in zip(labels, row) if on] for row in P >= thr]),
             "threshold": thr,
             "cv_micro_f1": r6(cv_scores[best]),
             **common,
@@ -373,8 +384,10 @@ def run_dev_task(corpus: Corpus, spec: TaskSpec) -> tuple:
         cv_scores[C] = f1_score(ytr_arr, oof.astype(str), labels=sorted(set(ytr)), average="macro", zero_division=0)
     best_C = max(C_GRID, key=lambda c: (cv_scores[c], -c))  # smaller C on ties
     clf = make_single_lr(n_classes, C=best_C, balanced=True).fit(Xtr, ytr)
+    predicted = [str(y) for y in clf.predict(Xdv)]
     tuned = {
-        **single_metrics(ydv, list(clf.predict(Xdv)), labels),
+        **single_metrics(ydv, predicted, labels),
+        **dev_predictions(dev, spec.label_key, predicted),
         "C": best_C,
         "cv_macro_f1": r6(cv_scores[best_C]),
         "cv_macro_f1_by_C": {str(c): r6(s) for c, s in cv_scores.items()},

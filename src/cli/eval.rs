@@ -1,9 +1,11 @@
 //! `rhetor eval -m MODEL FILE... [--format text|json]`
 
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use rhetor::atomic_file::AtomicFile;
 
 use super::{load_model, read_corpus, set_threads, Outcome};
 
@@ -37,6 +39,10 @@ pub struct Args {
     /// Seed of the resampling.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also write each record's gold and predicted labels and probabilities to FILE, as JSONL
+    /// in the order of the input (atomically).
+    #[arg(long, value_name = "FILE")]
+    predictions: Option<PathBuf>,
     /// Rename a label while reading, TASK:FROM=TO (repeatable), e.g. stance:positive=supportive.
     #[arg(long, value_name = "TASK:FROM=TO")]
     map_label: Vec<rhetor::corpus::LabelMap>,
@@ -81,13 +87,17 @@ pub fn run(a: Args) -> Result<Outcome> {
             );
         }
     }
-    let report = model.evaluate_with_intervals(&records, a.bootstrap, a.seed);
+    let scores = model.score_records(&records);
+    let report = model.evaluate_scored(&records, &scores, a.bootstrap, a.seed);
     if report.tasks.is_empty() {
         let tasks: Vec<&str> = model.heads().iter().map(|h| h.task.as_str()).collect();
         bail!(
             "no record is labelled for any task of the model ({})",
             tasks.join(", ")
         );
+    }
+    if let Some(path) = &a.predictions {
+        write_predictions(path, &model, &records, &scores)?;
     }
     let mut out = super::stdout();
     match a.format {
@@ -116,4 +126,73 @@ pub fn run(a: Args) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// One line of `--predictions`.
+#[derive(serde::Serialize)]
+struct PredictionLine<'a> {
+    id: &'a str,
+    doc: &'a str,
+    tasks: BTreeMap<&'a str, TaskPrediction<'a>>,
+}
+
+/// A record's outcome on one task: labels as the record gives them (a label for single-label
+/// tasks, a list for multi-label ones), and every label's probability.
+#[derive(serde::Serialize)]
+struct TaskPrediction<'a> {
+    gold: &'a rhetor::corpus::LabelValue,
+    predicted: serde_json::Value,
+    probabilities: BTreeMap<&'a str, f32>,
+}
+
+/// One line per record, in the order of the input: `{"id", "doc", "tasks": {"<task>":
+/// {"gold", "predicted", "probabilities"}}}` for every task of the model the record labels.
+fn write_predictions(
+    path: &Path,
+    model: &rhetor::model::Model,
+    records: &[rhetor::corpus::Record],
+    scores: &[Vec<rhetor::model::TaskScores>],
+) -> Result<()> {
+    use rhetor::corpus::LabelValue;
+    let mut file = std::io::BufWriter::new(
+        AtomicFile::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+    );
+    for (r, s) in records.iter().zip(scores) {
+        let mut tasks = BTreeMap::new();
+        for (head, s) in model.heads().iter().zip(s) {
+            let Some(gold) = r.labels.get(&head.task).filter(|g| g.kind() == head.kind()) else {
+                continue;
+            };
+            let mut predicted = s.predicted.iter().map(|&i| head.labels[i].as_str());
+            let predicted = match gold {
+                LabelValue::Single(_) => serde_json::json!(predicted.next()),
+                LabelValue::Multi(_) => serde_json::json!(predicted.collect::<Vec<_>>()),
+            };
+            let probabilities = head
+                .labels
+                .iter()
+                .map(String::as_str)
+                .zip(s.probs.iter().copied())
+                .collect();
+            tasks.insert(
+                head.task.as_str(),
+                TaskPrediction {
+                    gold,
+                    predicted,
+                    probabilities,
+                },
+            );
+        }
+        let line = PredictionLine {
+            id: &r.id,
+            doc: &r.doc,
+            tasks,
+        };
+        serde_json::to_writer(&mut file, &line)?;
+        writeln!(file)?;
+    }
+    file.into_inner()
+        .map_err(|e| e.into_error())?
+        .commit()
+        .with_context(|| format!("writing {}", path.display()))
 }

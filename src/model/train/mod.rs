@@ -1297,12 +1297,28 @@ impl Model {
         resamples: usize,
         seed: u64,
     ) -> EvalReport {
-        let preds: Vec<Vec<super::TaskScores>> = records
+        self.evaluate_scored(records, &self.score_records(records), resamples, seed)
+    }
+
+    /// Scores every record as a whole (in parallel; the result is in the records' order).
+    pub fn score_records(&self, records: &[Record]) -> Vec<Vec<super::TaskScores>> {
+        records
             .par_iter()
             .map_init(super::ScoreScratch::default, |scratch, r| {
                 self.score(&r.text, r.target.as_deref(), scratch)
             })
-            .collect();
+            .collect()
+    }
+
+    /// [`Model::evaluate_with_intervals`] of records already scored by
+    /// [`Model::score_records`] (`preds[i]` belongs to `records[i]`).
+    pub fn evaluate_scored(
+        &self,
+        records: &[Record],
+        preds: &[Vec<super::TaskScores>],
+        resamples: usize,
+        seed: u64,
+    ) -> EvalReport {
         let mut doc_ids: HashMap<&str, usize> = HashMap::new();
         let docs: Vec<usize> = records
             .iter()
@@ -1315,7 +1331,7 @@ impl Model {
         for (h, head) in self.heads().iter().enumerate() {
             let evaluated: Vec<(usize, &LabelValue, &super::TaskScores)> = records
                 .iter()
-                .zip(&preds)
+                .zip(preds)
                 .enumerate()
                 .filter_map(|(i, (r, p))| {
                     let gold = r.labels.get(&head.task)?;
