@@ -662,3 +662,34 @@ proptest::proptest! {
         }
     }
 }
+
+/// Platt scaling as the compiled library does it, called from outside the crate so that the
+/// release build's code is what runs under `cargo test --release` (`.ci/run` does both). A
+/// release build of rustc 1.95 once returned the offset's starting value, 0, in place of the
+/// fitted one, which left every multi-label probability miscalibrated while debug builds and
+/// the library's own unit tests were right.
+#[test]
+fn calibration_survives_release_codegen() {
+    use rhetor::model::Platt;
+    // Logits -2.0, -1.9, ..., 1.9; positives every fourth and from 1.4 up (15 of 40).
+    // Expected: scipy.optimize.minimize (BFGS, gtol 1e-12) of the same smoothed-target
+    // negative log-likelihood, a = 0.53913127, b = -0.52626275.
+    let pairs: Vec<(f32, bool)> = (0..40)
+        .map(|i| (i as f32 / 10.0 - 2.0, i % 4 == 0 || i >= 34))
+        .collect();
+    let p = Platt::fit(&pairs);
+    assert!((p.a - 0.539_131_3).abs() < 1e-4, "{p:?}");
+    assert!((p.b + 0.526_262_8).abs() < 1e-4, "{p:?}");
+
+    // And in a model the command-line binary trained: labels of the multi-label head are rare,
+    // so their fitted offsets are far from 0.
+    let model = Model::load(tiny_model()).unwrap();
+    for head in model.heads() {
+        let offsets: Vec<f32> = head.calibration.iter().map(|c| c.b).collect();
+        assert!(
+            offsets.iter().any(|&b| b.abs() > 1e-3),
+            "{}: every calibration offset is 0: {offsets:?}",
+            head.task
+        );
+    }
+}

@@ -116,6 +116,11 @@ impl Platt {
                 break;
             }
         }
+        // Opaque to the optimiser: rustc 1.95's release build otherwise returned
+        // the offset's starting value instead of the fitted one when this function was
+        // compiled beside some unrelated code (a miscompilation; see the test
+        // `calibration_survives_release_codegen` in tests/model_file.rs).
+        let (a, b) = std::hint::black_box((a, b));
         if !(a.is_finite() && b.is_finite()) {
             return prior;
         }
