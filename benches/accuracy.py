@@ -693,15 +693,15 @@ def paired_margin(ds, task, metric, sk_t: dict, ours: dict, rhetor_value: float,
         raise Failure(f"{ds}/{task}: rhetor eval --predictions has no prediction for {len(missing)} dev "
                       f"record(s), e.g. {missing[0]}")
     as_list = (lambda v: list(v)) if multi else (lambda v: [v])
-    labels = list(sk_t["labels"])
-    extra = sorted({lab for i in ids for lab in as_list(ours[i][task])} - set(labels))  # none expected
-    labels += extra
+    labels = list(sk_t["labels"])  # train ∪ dev: every label rhetor can predict
     col = {lab: j for j, lab in enumerate(labels)}
 
     def indicator(values):
         m = np.zeros((len(ids), len(labels)), dtype=np.int64)
         for r, v in enumerate(values):
             for lab in as_list(v):
+                if lab not in col:
+                    raise Failure(f"{ds}/{task}: label {lab!r} is not among the reference's labels")
                 m[r, col[lab]] = 1
         return m
 
@@ -723,14 +723,15 @@ def paired_margin(ds, task, metric, sk_t: dict, ours: dict, rhetor_value: float,
     W = np.stack([np.bincount(d, minlength=n_docs) for d in draws]).astype(float)
     W = np.vstack([np.ones(n_docs), W])  # row 0: the dev set itself
 
+    def f1(tp, fp, fn):
+        den = 2 * tp + fp + fn
+        return np.where(den > 0, 2 * tp / np.where(den > 0, den, 1), 0.0)
+
     def figure(P):
         tp, fp, fn = (W @ c for c in per_doc(P))  # resamples × labels
         if metric == "micro_f1":
-            t, f_p, f_n = tp.sum(1), fp.sum(1), fn.sum(1)
-            den = 2 * t + f_p + f_n
-            return np.where(den > 0, 2 * t / np.where(den > 0, den, 1), 0.0)
-        den = 2 * tp + fp + fn
-        return np.where(den > 0, 2 * tp / np.where(den > 0, den, 1), 0.0)[:, :len(sk_t["labels"])].mean(1)
+            return f1(tp.sum(1), fp.sum(1), fn.sum(1))
+        return f1(tp, fp, fn).mean(1)
 
     fa, fb = figure(A), figure(B)
     if abs(fa[0] - rhetor_value) > 1e-5 or abs(fb[0] - sk_t[metric]) > 1e-5:

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::TaskKind;
-use crate::model::{reliability, ReliabilityBin};
+use crate::model::{reliability, reliability_bin, ReliabilityBin};
 use crate::stats::{bootstrap_replicates, percentile_interval};
 
 /// Bins of the reliability table.
@@ -364,9 +364,8 @@ struct Tally {
     counts: Vec<Vec<(usize, usize)>>,
     /// Per record: was the single label right.
     correct: Vec<bool>,
-    /// Per record: (reliability bin, probability, was it right).
+    /// Per record: (reliability bin, probability, was it right); empty: no calibration measure.
     calibration: Vec<Vec<(usize, f64, bool)>>,
-    has_calibration: bool,
     favor_against: Option<(usize, usize)>,
 }
 
@@ -404,11 +403,10 @@ impl Tally {
                 .iter()
                 .map(|row| {
                     row.iter()
-                        .map(|&(p, y)| (((p * bins as f64) as usize).min(bins - 1), p, y))
+                        .map(|&(p, y)| (reliability_bin(p, bins), p, y))
                         .collect()
                 })
                 .collect(),
-            has_calibration: !o.calibration.is_empty(),
             favor_against: index
                 .get("favor")
                 .copied()
@@ -464,7 +462,7 @@ impl Tally {
             }
             _ => f64::NAN,
         };
-        out[Figure::Ece as usize] = if self.has_calibration {
+        out[Figure::Ece as usize] = if !self.calibration.is_empty() {
             let total = n_calibration.max(1) as f64;
             bins.iter()
                 .map(|&(_, sum_p, hits)| (hits as f64 - sum_p).abs() / total)

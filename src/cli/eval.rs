@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use rhetor::atomic_file::AtomicFile;
+use rhetor::corpus::LabelValue;
 
 use super::{load_model, read_corpus, set_threads, Outcome};
 
@@ -140,8 +141,8 @@ struct PredictionLine<'a> {
 /// tasks, a list for multi-label ones), and every label's probability.
 #[derive(serde::Serialize)]
 struct TaskPrediction<'a> {
-    gold: &'a rhetor::corpus::LabelValue,
-    predicted: serde_json::Value,
+    gold: &'a LabelValue,
+    predicted: LabelValue,
     probabilities: BTreeMap<&'a str, f32>,
 }
 
@@ -153,7 +154,6 @@ fn write_predictions(
     records: &[rhetor::corpus::Record],
     scores: &[Vec<rhetor::model::TaskScores>],
 ) -> Result<()> {
-    use rhetor::corpus::LabelValue;
     let mut file = std::io::BufWriter::new(
         AtomicFile::create(path).with_context(|| format!("cannot create {}", path.display()))?,
     );
@@ -163,10 +163,10 @@ fn write_predictions(
             let Some(gold) = r.labels.get(&head.task).filter(|g| g.kind() == head.kind()) else {
                 continue;
             };
-            let mut predicted = s.predicted.iter().map(|&i| head.labels[i].as_str());
+            let mut predicted = s.predicted.iter().map(|&i| head.labels[i].clone());
             let predicted = match gold {
-                LabelValue::Single(_) => serde_json::json!(predicted.next()),
-                LabelValue::Multi(_) => serde_json::json!(predicted.collect::<Vec<_>>()),
+                LabelValue::Single(_) => LabelValue::Single(predicted.next().unwrap_or_default()),
+                LabelValue::Multi(_) => LabelValue::Multi(predicted.collect()),
             };
             let probabilities = head
                 .labels

@@ -337,12 +337,17 @@ pub struct ReliabilityBin {
     pub observed: f64,
 }
 
+/// The equal-width bin (of `bins`) of a probability; 1.0 falls in the last.
+pub fn reliability_bin(p: f64, bins: usize) -> usize {
+    ((p * bins as f64) as usize).min(bins - 1)
+}
+
 /// Expected calibration error over `bins` equal-width bins of (probability, outcome) pairs, and
 /// the reliability table: `ECE = Σ_b (n_b / N) · |observed_b − mean_predicted_b|`.
 pub fn reliability(pairs: &[(f64, bool)], bins: usize) -> (f64, Vec<ReliabilityBin>) {
     let mut sums = vec![(0usize, 0.0f64, 0usize); bins];
     for &(p, y) in pairs {
-        let k = ((p * bins as f64) as usize).min(bins - 1);
+        let k = reliability_bin(p, bins);
         sums[k].0 += 1;
         sums[k].1 += p;
         sums[k].2 += usize::from(y);

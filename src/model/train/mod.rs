@@ -1285,19 +1285,7 @@ fn stack_heads(
 impl Model {
     /// Predicts every record and measures each task the model has and the records label.
     pub fn evaluate(&self, records: &[Record]) -> EvalReport {
-        self.evaluate_with_intervals(records, 0, 0)
-    }
-
-    /// [`Model::evaluate`], with bootstrap intervals of each task's headline figures over
-    /// `resamples` resamples of the records' documents drawn from `seed` (0 resamples: none;
-    /// see [`crate::eval::TaskOutcomes::intervals`]).
-    pub fn evaluate_with_intervals(
-        &self,
-        records: &[Record],
-        resamples: usize,
-        seed: u64,
-    ) -> EvalReport {
-        self.evaluate_scored(records, &self.score_records(records), resamples, seed)
+        self.evaluate_scored(records, &self.score_records(records), 0, 0)
     }
 
     /// Scores every record as a whole (in parallel; the result is in the records' order).
@@ -1310,8 +1298,10 @@ impl Model {
             .collect()
     }
 
-    /// [`Model::evaluate_with_intervals`] of records already scored by
-    /// [`Model::score_records`] (`preds[i]` belongs to `records[i]`).
+    /// [`Model::evaluate`] of records already scored by [`Model::score_records`] (`preds[i]`
+    /// belongs to `records[i]`), with bootstrap intervals of each task's headline figures over
+    /// `resamples` resamples of the records' documents drawn from `seed` (0 resamples: none;
+    /// see [`crate::eval::TaskOutcomes::intervals`]).
     pub fn evaluate_scored(
         &self,
         records: &[Record],
