@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::TaskKind;
-use crate::model::{reliability, reliability_bin, ReliabilityBin};
+use crate::model::{reliability, BinSums, ReliabilityBin};
 use crate::stats::{bootstrap_replicates, percentile_interval};
 
 /// Bins of the reliability table.
@@ -357,20 +357,20 @@ impl Figure {
 
 /// What each record adds to the counts behind the headline figures, with labels as indices,
 /// so a resample's figures are sums over its records.
-struct Tally {
+struct Tally<'a> {
     kind: TaskKind,
     n_labels: usize,
     /// Per record: (label, 0 = true positive, 1 = false positive, 2 = false negative).
     counts: Vec<Vec<(usize, usize)>>,
     /// Per record: was the single label right.
     correct: Vec<bool>,
-    /// Per record: (reliability bin, probability, was it right); empty: no calibration measure.
-    calibration: Vec<Vec<(usize, f64, bool)>>,
+    /// Per record: (probability, was it right); empty: no calibration measure.
+    calibration: &'a [Vec<(f64, bool)>],
     favor_against: Option<(usize, usize)>,
 }
 
-impl Tally {
-    fn new(o: &TaskOutcomes) -> Tally {
+impl<'a> Tally<'a> {
+    fn new(o: &'a TaskOutcomes) -> Tally<'a> {
         let names: BTreeSet<&str> = o
             .pairs
             .iter()
@@ -392,21 +392,12 @@ impl Tally {
                 missed.chain(wrong).collect()
             })
             .collect();
-        let bins = RELIABILITY_BINS;
         Tally {
             kind: o.kind,
             n_labels: names.len(),
             counts,
             correct: o.pairs.iter().map(|(g, p)| g == p).collect(),
-            calibration: o
-                .calibration
-                .iter()
-                .map(|row| {
-                    row.iter()
-                        .map(|&(p, y)| (reliability_bin(p, bins), p, y))
-                        .collect()
-                })
-                .collect(),
+            calibration: &o.calibration,
             favor_against: index
                 .get("favor")
                 .copied()
@@ -416,10 +407,10 @@ impl Tally {
 
     /// The figures of the records `rows` (with repeats) into `out`, in [`Figure::ALL`] order;
     /// NaN where a figure does not apply or is undefined.
-    fn figures<'a>(&self, rows: impl Iterator<Item = &'a usize>, out: &mut [f64]) {
+    fn figures<'r>(&self, rows: impl Iterator<Item = &'r usize>, out: &mut [f64]) {
         let mut counts = vec![[0usize; 3]; self.n_labels];
-        let mut bins = vec![(0usize, 0.0f64, 0usize); RELIABILITY_BINS];
-        let (mut n, mut correct, mut n_calibration) = (0usize, 0usize, 0usize);
+        let mut bins = BinSums::new(RELIABILITY_BINS);
+        let (mut n, mut correct) = (0usize, 0usize);
         for &i in rows {
             n += 1;
             correct += usize::from(self.correct[i]);
@@ -427,12 +418,7 @@ impl Tally {
                 counts[label][what] += 1;
             }
             if let Some(row) = self.calibration.get(i) {
-                for &(b, p, y) in row {
-                    bins[b].0 += 1;
-                    bins[b].1 += p;
-                    bins[b].2 += usize::from(y);
-                    n_calibration += 1;
-                }
+                row.iter().for_each(|&(p, y)| bins.add(p, y));
             }
         }
         let label_f1 = |[tp, fp, fn_]: [usize; 3]| f1(ratio(tp, tp + fp), ratio(tp, tp + fn_));
@@ -462,13 +448,10 @@ impl Tally {
             }
             _ => f64::NAN,
         };
-        out[Figure::Ece as usize] = if !self.calibration.is_empty() {
-            let total = n_calibration.max(1) as f64;
-            bins.iter()
-                .map(|&(_, sum_p, hits)| (hits as f64 - sum_p).abs() / total)
-                .sum()
-        } else {
+        out[Figure::Ece as usize] = if self.calibration.is_empty() {
             f64::NAN
+        } else {
+            bins.ece()
         };
     }
 }

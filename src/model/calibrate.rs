@@ -337,43 +337,76 @@ pub struct ReliabilityBin {
     pub observed: f64,
 }
 
-/// The equal-width bin (of `bins`) of a probability; 1.0 falls in the last.
-pub fn reliability_bin(p: f64, bins: usize) -> usize {
-    ((p * bins as f64) as usize).min(bins - 1)
-}
-
 /// Expected calibration error over `bins` equal-width bins of (probability, outcome) pairs, and
 /// the reliability table: `ECE = Σ_b (n_b / N) · |observed_b − mean_predicted_b|`.
 pub fn reliability(pairs: &[(f64, bool)], bins: usize) -> (f64, Vec<ReliabilityBin>) {
-    let mut sums = vec![(0usize, 0.0f64, 0usize); bins];
-    for &(p, y) in pairs {
-        let k = reliability_bin(p, bins);
-        sums[k].0 += 1;
-        sums[k].1 += p;
-        sums[k].2 += usize::from(y);
+    let mut sums = BinSums::new(bins);
+    pairs.iter().for_each(|&(p, y)| sums.add(p, y));
+    (sums.ece(), sums.table())
+}
+
+/// Running sums of (probability, outcome) pairs in equal-width bins: what the expected
+/// calibration error and the reliability table of [`reliability`] are computed from.
+#[derive(Debug, Clone)]
+pub struct BinSums {
+    /// Per bin: pairs, summed probability, right outcomes.
+    bins: Vec<(usize, f64, usize)>,
+    /// Pairs in all bins.
+    n: usize,
+}
+
+impl BinSums {
+    /// `bins` empty bins (at least one).
+    pub fn new(bins: usize) -> BinSums {
+        BinSums {
+            bins: vec![(0, 0.0, 0); bins.max(1)],
+            n: 0,
+        }
     }
-    let n = pairs.len().max(1) as f64;
-    let mut ece = 0.0;
-    let table = sums
-        .iter()
-        .enumerate()
-        .map(|(k, &(count, sum_p, hits))| {
-            let (mean, obs) = if count == 0 {
-                (0.0, 0.0)
+
+    /// Adds a pair to its bin; 1.0 falls in the last.
+    pub fn add(&mut self, p: f64, right: bool) {
+        let k = ((p * self.bins.len() as f64) as usize).min(self.bins.len() - 1);
+        let bin = &mut self.bins[k];
+        bin.0 += 1;
+        bin.1 += p;
+        bin.2 += usize::from(right);
+        self.n += 1;
+    }
+
+    /// Per bin: (pairs, mean probability, share right); zeros for an empty bin.
+    fn means(&self) -> impl Iterator<Item = (usize, f64, f64)> + '_ {
+        self.bins.iter().map(|&(count, sum_p, hits)| {
+            if count == 0 {
+                (0, 0.0, 0.0)
             } else {
-                (sum_p / count as f64, hits as f64 / count as f64)
-            };
-            ece += count as f64 / n * (obs - mean).abs();
-            ReliabilityBin {
-                lo: k as f64 / bins as f64,
-                hi: (k + 1) as f64 / bins as f64,
-                n: count,
-                mean_predicted: mean,
-                observed: obs,
+                (count, sum_p / count as f64, hits as f64 / count as f64)
             }
         })
-        .collect();
-    (ece, table)
+    }
+
+    /// Expected calibration error (0 without pairs).
+    pub fn ece(&self) -> f64 {
+        let n = self.n.max(1) as f64;
+        self.means()
+            .map(|(count, mean, observed)| count as f64 / n * (observed - mean).abs())
+            .sum()
+    }
+
+    /// The reliability table, one row per bin.
+    pub fn table(&self) -> Vec<ReliabilityBin> {
+        let bins = self.bins.len() as f64;
+        self.means()
+            .enumerate()
+            .map(|(k, (n, mean_predicted, observed))| ReliabilityBin {
+                lo: k as f64 / bins,
+                hi: (k + 1) as f64 / bins,
+                n,
+                mean_predicted,
+                observed,
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

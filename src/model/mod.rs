@@ -15,7 +15,7 @@ mod linear;
 mod select;
 mod train;
 
-pub use calibrate::{reliability, reliability_bin, Platt, ReliabilityBin};
+pub use calibrate::{reliability, BinSums, Platt, ReliabilityBin};
 pub use dcd::{DcdError, DcdLogisticParams, DcdLogisticValidParams, FittedDcdLogistic, SparseRows};
 pub use estimator::Estimator;
 pub use explain::{Evidence, ExplainScratch, LabelEvidence};

@@ -34,7 +34,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -1163,11 +1162,7 @@ pub fn train(
     if let Some(dev) = dev {
         progress(&format!("tuning thresholds on {} dev records", dev.len()));
         // Probabilities do not depend on thresholds: every head's come from one pass.
-        let texts: Vec<(&str, Option<&str>)> = dev
-            .iter()
-            .map(|r| (r.text.as_str(), r.target.as_deref()))
-            .collect();
-        let scored = model.score_batch(&texts);
+        let scored = model.score_records(dev);
         let mut data = model.data.clone();
         for (h, head) in data.heads.iter_mut().enumerate() {
             if let HeadBody::Multi { thresholds, .. } = &mut head.body {
@@ -1288,14 +1283,14 @@ impl Model {
         self.evaluate_scored(records, &self.score_records(records), 0, 0)
     }
 
-    /// Scores every record as a whole (in parallel; the result is in the records' order).
+    /// Scores every record as a whole ([`Model::score_batch`]: in parallel, the result in the
+    /// records' order).
     pub fn score_records(&self, records: &[Record]) -> Vec<Vec<super::TaskScores>> {
-        records
-            .par_iter()
-            .map_init(super::ScoreScratch::default, |scratch, r| {
-                self.score(&r.text, r.target.as_deref(), scratch)
-            })
-            .collect()
+        let texts: Vec<(&str, Option<&str>)> = records
+            .iter()
+            .map(|r| (r.text.as_str(), r.target.as_deref()))
+            .collect();
+        self.score_batch(&texts)
     }
 
     /// [`Model::evaluate`] of records already scored by [`Model::score_records`] (`preds[i]`
