@@ -172,31 +172,42 @@ fn f1(p: f64, r: f64) -> f64 {
     }
 }
 
+/// Which of a label's counts a record adds to (the index into `[tp, fp, fn]`).
+#[derive(Debug, Clone, Copy)]
+enum Hit {
+    TruePositive = 0,
+    FalsePositive = 1,
+    FalseNegative = 2,
+}
+
+/// What one record adds to its labels' counts: each gold label a true positive or a false
+/// negative, each predicted label that is not gold a false positive.
+fn hits<'p>(gold: &'p [String], pred: &'p [String]) -> impl Iterator<Item = (&'p str, Hit)> {
+    let found = gold.iter().map(|g| {
+        let hit = if pred.contains(g) {
+            Hit::TruePositive
+        } else {
+            Hit::FalseNegative
+        };
+        (g.as_str(), hit)
+    });
+    let wrong = pred
+        .iter()
+        .filter(|p| !gold.contains(p))
+        .map(|p| (p.as_str(), Hit::FalsePositive));
+    found.chain(wrong)
+}
+
 impl TaskOutcomes {
     /// Computes the task's metrics.
     pub fn report(&self) -> TaskReport {
-        #[derive(Default, Clone, Copy)]
-        struct Counts {
-            tp: usize,
-            fp: usize,
-            fn_: usize,
-        }
-        let mut counts: BTreeMap<&str, Counts> = BTreeMap::new();
+        // Per label: [true positives, false positives, false negatives].
+        let mut counts: BTreeMap<&str, [usize; 3]> = BTreeMap::new();
         let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
         let mut correct = 0;
         for (gold, pred) in &self.pairs {
-            for g in gold {
-                let c = counts.entry(g).or_default();
-                if pred.contains(g) {
-                    c.tp += 1;
-                } else {
-                    c.fn_ += 1;
-                }
-            }
-            for p in pred {
-                if !gold.contains(p) {
-                    counts.entry(p).or_default().fp += 1;
-                }
+            for (label, hit) in hits(gold, pred) {
+                counts.entry(label).or_default()[hit as usize] += 1;
             }
             if self.kind == TaskKind::Single {
                 if gold == pred {
@@ -215,19 +226,19 @@ impl TaskOutcomes {
         let mut labels = BTreeMap::new();
         let (mut tp, mut fp, mut fn_) = (0, 0, 0);
         let (mut macro_sum, mut weighted_sum, mut support_sum) = (0.0, 0.0, 0usize);
-        for (&label, c) in &counts {
-            tp += c.tp;
-            fp += c.fp;
-            fn_ += c.fn_;
-            let p = ratio(c.tp, c.tp + c.fp);
-            let r = ratio(c.tp, c.tp + c.fn_);
-            let support = c.tp + c.fn_;
+        for (&label, &[l_tp, l_fp, l_fn]) in &counts {
+            tp += l_tp;
+            fp += l_fp;
+            fn_ += l_fn;
+            let p = ratio(l_tp, l_tp + l_fp);
+            let r = ratio(l_tp, l_tp + l_fn);
+            let support = l_tp + l_fn;
             let row = LabelReport {
                 precision: p,
                 recall: r,
                 f1: f1(p, r),
                 support,
-                predicted: c.tp + c.fp,
+                predicted: l_tp + l_fp,
             };
             macro_sum += row.f1;
             weighted_sum += row.f1 * support as f64;
@@ -360,7 +371,7 @@ impl Figure {
 struct Tally<'a> {
     kind: TaskKind,
     n_labels: usize,
-    /// Per record: (label, 0 = true positive, 1 = false positive, 2 = false negative).
+    /// Per record: (label, [`Hit`] as an index into `[tp, fp, fn]`).
     counts: Vec<Vec<(usize, usize)>>,
     /// Per record: was the single label right.
     correct: Vec<bool>,
@@ -382,14 +393,9 @@ impl<'a> Tally<'a> {
             .pairs
             .iter()
             .map(|(gold, pred)| {
-                let missed = gold
-                    .iter()
-                    .map(|g| (index[g.as_str()], if pred.contains(g) { 0 } else { 2 }));
-                let wrong = pred
-                    .iter()
-                    .filter(|p| !gold.contains(p))
-                    .map(|p| (index[p.as_str()], 1));
-                missed.chain(wrong).collect()
+                hits(gold, pred)
+                    .map(|(label, hit)| (index[label], hit as usize))
+                    .collect()
             })
             .collect();
         Tally {
