@@ -881,9 +881,12 @@ def render(res: dict) -> str:
           f"model.safetensors sha256 `{enc['model_safetensors_sha256'][:12]}…`, fetched by "
           "`contrib/encoder/fetch.py`): the encoder's vector of each text, standardised, scaled to a norm from "
           "`--encoder-grid` (0, 1, 2; 0 is no block) and fitted by a model of its own blended with the n-gram "
-          "model (`encoder-weight` in the head settings). Like every other vocabulary setting, the block is "
-          "kept only when cross-validation on train finds it clearly better; the vocabulary in the appendix "
-          "says `encoder N` where it was. The technique datasets are not offered it (thousands of paragraphs "
+          "model (`encoder-weight` in the head settings). Where records have a target (NewsMTSC, SemEval-2016 "
+          "stance), the search also tries target pooling in the block (`--encoder-target-grid`): beside the "
+          "text's vector, the mean of the encoder's last hidden states at the word pieces that mention the "
+          "target, so one sentence about two people gives two vectors. Like every other vocabulary setting, "
+          "the block and its pooling are kept only when cross-validation on train finds them clearly better; "
+          "the vocabulary in the appendix says `encoder N` (`encoder N with target`) where it was. The technique datasets are not offered it (thousands of paragraphs "
           "under heads of 14 and 23 labels: the run's time would multiply).")
     else:
         p("**Sentence encoder.** Not offered to any search in this run (`--no-encoder`).")

@@ -376,7 +376,8 @@ fn encoder_block_is_carried_by_the_model_and_searched() {
             "off",
         ])
         .args(["--embeddings-grid", "0", "--features-grid", "5000"])
-        .args(["--encoder", TINY_ENCODER, "--encoder-grid", "0,1", "-o"])
+        .args(["--encoder", TINY_ENCODER, "--encoder-grid", "0,1"])
+        .args(["--encoder-target-grid", "off", "-o"])
         .arg(&searched);
     let out = ok(cmd);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -403,6 +404,87 @@ fn encoder_block_is_carried_by_the_model_and_searched() {
     let model = Model::load(&off).unwrap();
     assert!(model.tfidf().encoder().is_none());
     assert_eq!(model.data().analyzer.params().encoder, 0.0);
+}
+
+/// `--encoder-target` widens the encoder block to the text vector and the vector of the
+/// record's target mentions: the model scores one sentence differently toward two people it
+/// mentions, and a reloaded model scores the same. With `--search`, target pooling is one more
+/// vocabulary setting, tried once there is an encoder block.
+#[test]
+fn encoder_target_pools_the_mentions_and_is_searched() {
+    use rhetor::model::ScoreScratch;
+    let dir = Dir::new();
+    let pooled = dir.path("pooled.rhetor");
+    let mut cmd = rhetor(["train", "corpus/train.jsonl", "--task", "stance", "-q"]);
+    cmd.args(FAST)
+        .args(["--encoder", TINY_ENCODER, "--encoder-target", "-o"])
+        .arg(&pooled);
+    ok(cmd);
+    let model = Model::load(&pooled).unwrap();
+    assert!(model.data().analyzer.params().encoder_target);
+    let tfidf = model.tfidf();
+    let n = tfidf.n_features();
+    let block = (0..n as u32).filter(|&f| tfidf.is_encoder_dim(f)).count();
+    assert_eq!(
+        block, 16,
+        "text and mention vectors of the tiny encoder (8 + 8)"
+    );
+    let text = "Mayor Ellery Voss praised the sugar levy, but the Energy Secretary attacked it.";
+    let mut scratch = ScoreScratch::default();
+    let voss = model.score(text, Some("Mayor Ellery Voss"), &mut scratch);
+    let secretary = model.score(text, Some("the Energy Secretary"), &mut scratch);
+    assert_ne!(voss, secretary, "two people in one sentence, two scorings");
+    let copy = dir.path("copy.rhetor");
+    model.save(&copy).unwrap();
+    let reloaded = Model::load(&copy).unwrap();
+    assert_eq!(
+        reloaded.score(text, Some("Mayor Ellery Voss"), &mut scratch),
+        voss
+    );
+
+    let searched = dir.path("searched.rhetor");
+    let mut cmd = rhetor(["train", "corpus/train.jsonl", "--task", "stance"]);
+    cmd.args(FAST)
+        .args([
+            "--search",
+            "--word-ngrams-grid",
+            "1-2",
+            "--char-ngrams-grid",
+        ])
+        .args(["none", "--min-df-grid", "1", "--target-grid", "none"])
+        .args(["--rhetoric-grid", "off", "--sentiment-grid", "off"])
+        .args([
+            "--target-identity-grid",
+            "off",
+            "--target-context-grid",
+            "off",
+        ])
+        .args(["--embeddings-grid", "0", "--features-grid", "5000"])
+        .args(["--encoder", TINY_ENCODER, "--encoder-grid", "1", "-o"])
+        .arg(&searched);
+    let out = ok(cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let model = Model::load(&searched).unwrap();
+    let tried: Vec<(f32, bool)> = model
+        .data()
+        .meta
+        .vocabulary_search
+        .iter()
+        .map(|p| (p.analyzer.encoder, p.analyzer.encoder_target))
+        .collect();
+    assert_eq!(
+        tried,
+        [(0.0, false), (1.0, false), (1.0, true)],
+        "the block, then target pooling in it"
+    );
+    assert_contains(&stderr, "min_df 1, encoder 1 with target ");
+    let chosen = model.data().analyzer.params();
+    let width = 8 * (1 + usize::from(chosen.encoder_target));
+    let tfidf = model.tfidf();
+    let block = (0..tfidf.n_features() as u32)
+        .filter(|&f| tfidf.is_encoder_dim(f))
+        .count();
+    assert_eq!(block, width);
 }
 
 /// What the encoder options refuse, before any data is read.

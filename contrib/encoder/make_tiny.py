@@ -50,6 +50,18 @@ TEXTS = [
     LONG,
 ]
 
+# (text, target): a mention, a name's last word alone, two people in one sentence, no mention,
+# no target, and a mention in the last chunk of a long text.
+TARGET_TEXTS = [
+    ("Critics slammed Mayor Jones for the housing plan.", "Mayor Jones"),
+    ("Hillary Clinton spoke first; Clinton then left.", "Hillary Clinton"),
+    ("Smith praised the plan, but Jones attacked Smith.", "Jones"),
+    ("Smith praised the plan, but Jones attacked Smith.", "Smith"),
+    ("The council approved the plan.", "Jones"),
+    ("The council approved the plan.", None),
+    (LONG + " Jones objected.", "Jones"),
+]
+
 
 def weights(rng):
     h, i, p = CONFIG["hidden_size"], CONFIG["intermediate_size"], CONFIG["max_position_embeddings"]
@@ -118,6 +130,19 @@ def main():
         print(f"{len(ids):4} pieces, {len(reference.windows(len(ids)))} chunks: {text[:40]!r}")
     with open(f"{OUT}/expected.json", "w") as f:
         json.dump(expected, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    write_expected_targets(w, cfg, vocab)
+
+
+def write_expected_targets(w, cfg, vocab):
+    """expected_targets.json: text and target-mention vectors of texts with a target."""
+    out = []
+    for text, target in TARGET_TEXTS:
+        ids, v = reference.encode_with_target(w, cfg, vocab, text, target)
+        out.append({"text": text, "target": target, "ids": ids,
+                    "vector": [round(float(x), 7) for x in v]})
+    with open(f"{OUT}/expected_targets.json", "w") as f:
+        json.dump(out, f, indent=1, ensure_ascii=False)
         f.write("\n")
 
 

@@ -8,7 +8,9 @@ A BERT-uncased encoder (post-LayerNorm, exact-erf GELU) read from a Hugging Face
 * the n pieces cut into c = ceil(n / 254) consecutive windows of near-equal length (the first
   n % c windows one piece longer); each chunk is [CLS] window [SEP];
 * chunk vector: mean of the last hidden states over all its positions, L2-normalised;
-* text vector: mean of the chunk vectors, L2-normalised; no piece gives all zeros.
+* text vector: mean of the chunk vectors, L2-normalised; no piece gives all zeros;
+* with a target (`encode_with_target`): also the mean of the last hidden states at the pieces
+  that mention the target, L2-normalised (the text vector again when nothing mentions it).
 
 Weights are rounded to float16 on load, as the Rust encoder does. The forward pass runs in
 float64.
@@ -169,6 +171,41 @@ def encode(w, cfg, vocab, text):
         v = forward(w, cfg, chunk).mean(0)
         total += v / np.linalg.norm(v)
     return ids, total / np.linalg.norm(total)
+
+
+def mention_mask(ids, target, vocab):
+    """Per piece of `ids`: whether it mentions `target` (every occurrence of the target's whole
+    piece sequence and, for a target of several words whose last word is capitalised, of that
+    last word's pieces)."""
+    words = target.split()
+    mask = [False] * len(ids)
+    patterns = [[i for word in words for i in pieces(word, vocab)]]
+    if len(words) > 1 and words[-1][:1].isupper():
+        patterns.append(pieces(words[-1], vocab))
+    for pattern in patterns:
+        m = len(pattern)
+        for start in range(len(ids) - m + 1 if m else 0):
+            if ids[start : start + m] == pattern:
+                mask[start : start + m] = [True] * m
+    return mask
+
+
+def encode_with_target(w, cfg, vocab, text, target):
+    """(piece ids, text vector followed by the target mentions' vector): the mean of the last
+    hidden states at the mention pieces over all chunks, L2-normalised; the text vector again
+    without a target or a mention."""
+    ids, v = encode(w, cfg, vocab, text)
+    mask = mention_mask(ids, target, vocab) if target is not None else [False] * len(ids)
+    if not any(mask):
+        return ids, np.concatenate([v, v])
+    total = np.zeros(cfg["hidden_size"])
+    for start, end in windows(len(ids)):
+        chunk = [vocab["[CLS]"]] + ids[start:end] + [vocab["[SEP]"]]
+        states = forward(w, cfg, chunk)
+        for i in range(start, end):
+            if mask[i]:
+                total += states[1 + i - start]
+    return ids, np.concatenate([v, total / np.linalg.norm(total)])
 
 
 def load(model_dir):

@@ -158,6 +158,12 @@ pub struct Args {
     /// encoder model's logits weigh this much, the n-gram model's the rest.
     #[arg(long, default_value_t = 0.5, value_name = "W")]
     encoder_weight: f32,
+    /// With --encoder, the block also holds the encoder's vector of each record's target
+    /// mentions (the mean of its last hidden states there): how the sentence speaks of that
+    /// target. A record without a target, or whose target is not mentioned, repeats its text
+    /// vector.
+    #[arg(long)]
+    encoder_target: bool,
     /// Minimum document frequency: a count (2) or a fraction (0.001).
     #[arg(long, default_value = "2")]
     min_df: DocFreq,
@@ -254,6 +260,10 @@ pub struct Args {
     /// Search grid: encoder block norms (0: no encoder block; searched only with --encoder).
     #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
     encoder_grid: Vec<f32>,
+    /// Search grid: target pooling in the encoder block (searched only with an encoder block
+    /// and records with a target).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "off,on")]
+    encoder_target_grid: Vec<OnOff>,
     /// Search grid: encoder model weights in the blend (searched only with an encoder block).
     #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,0.75")]
     encoder_weight_grid: Vec<f32>,
@@ -329,6 +339,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                 (None, Some(_)) if !a.search => 1.0,
                 (None, _) => 0.0,
             },
+            encoder_target: a.encoder_target,
         },
         tfidf: TfIdfParams {
             min_df: a.min_df,
@@ -375,6 +386,11 @@ pub fn run(a: Args) -> Result<Outcome> {
                 .collect(),
             embeddings: a.embeddings_grid.clone(),
             encoder: a.encoder_grid.clone(),
+            encoder_target: a
+                .encoder_target_grid
+                .iter()
+                .map(|o| *o == OnOff::On)
+                .collect(),
             encoder_weights: a.encoder_weight_grid.clone(),
             features: a.features_grid.clone(),
             class_weights: a

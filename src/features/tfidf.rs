@@ -372,7 +372,8 @@ impl TfIdfValidParams {
     ///
     /// # Errors
     /// Also [`FeatureError::NoEncoder`] when the analyzer asks for the encoder block and
-    /// `encoded` is `None` or holds another number of texts.
+    /// `encoded` is `None`, holds another number of texts, or (for `encoder_target`) was
+    /// computed without the target vectors.
     pub fn fit_transform_encoded(
         &self,
         analyzer: &Analyzer,
@@ -380,9 +381,10 @@ impl TfIdfValidParams {
         encoded: Option<&EncodedTexts>,
     ) -> Result<(FittedTfIdf, CsrMatrix), FeatureError> {
         let encoder_norm = analyzer.config().params().encoder;
+        let target_pool = analyzer.config().params().encoder_target;
         let encoded = match encoded {
             _ if encoder_norm <= 0.0 => None,
-            Some(e) if e.len() == texts.len() => Some(e),
+            Some(e) if e.len() == texts.len() && (e.with_target || !target_pool) => Some(e),
             _ => {
                 return Err(FeatureError::NoEncoder {
                     norm: encoder_norm.to_string(),
@@ -507,12 +509,14 @@ impl TfIdfValidParams {
         }
         let encoder_from = terms.len() as u32;
         let encoder = encoded.map(|e| {
-            terms.extend((0..e.dim()).map(|d| format!("{ENCODER_TERM}:{d}")));
-            idf.extend(std::iter::repeat_n(1.0, e.dim()));
-            let (center, scale) = e.standardisation(encoder_norm);
+            let width = e.width(target_pool);
+            terms.extend((0..width).map(|d| format!("{ENCODER_TERM}:{d}")));
+            idf.extend(std::iter::repeat_n(1.0, width));
+            let (center, scale) = e.standardisation(encoder_norm, target_pool);
             EncoderBlock {
                 encoder: Arc::clone(&e.encoder),
                 norm: encoder_norm,
+                target: target_pool,
                 center,
                 scale,
             }
@@ -535,7 +539,7 @@ impl TfIdfValidParams {
         for (chunk, remap) in chunks.iter().zip(&remaps) {
             let docs = chunk.docs.iter().zip(&chunk.context).zip(&chunk.embedded);
             for ((doc, doc_context), embedded) in docs {
-                let vector = encoded.map_or(&[][..], |e| e.vector(text_index));
+                let vector = encoded.map_or(&[][..], |e| e.vector(text_index, target_pool));
                 text_index += 1;
                 counts.clear();
                 counts.extend(doc.iter().filter_map(|&(local, count)| {
@@ -595,6 +599,8 @@ pub const ENCODER_TERM: &str = "\u{2}encoder";
 struct EncoderBlock {
     encoder: Arc<Encoder>,
     norm: f32,
+    /// Whether the block also holds the vector of the target's mentions (`2 · dim` values).
+    target: bool,
     /// Per dimension, the mean over the training texts.
     center: Vec<f32>,
     /// Per dimension, `norm / (sd · √dim)` for the standard deviation over the training texts.
@@ -602,45 +608,58 @@ struct EncoderBlock {
 }
 
 /// A sentence encoder's vectors of a list of texts (unit norm; zeros for a text without word
-/// pieces), computed once for every vocabulary fitted on those texts.
+/// pieces), computed once for every vocabulary fitted on those texts; optionally with the
+/// vectors of each text's target mentions ([`Encoder::encode_with_target`]).
 #[derive(Debug, Clone)]
 pub struct EncodedTexts {
     encoder: Arc<Encoder>,
-    /// `encoder.dim()` values per text.
+    /// Whether each text's vector is followed by its target mentions' vector.
+    with_target: bool,
+    /// `width(with_target)` values per text.
     vectors: Vec<f32>,
-    /// Per dimension, the mean and the standard deviation over the texts with a vector.
+    /// Per value of a text, the mean and the standard deviation over the texts with a vector.
     mean: Vec<f32>,
     sd: Vec<f64>,
 }
 
 impl EncodedTexts {
-    /// Encodes `texts` on rayon's pool, in chunks, calling `progress(done)` after each; the
-    /// result does not depend on the number of threads.
+    /// Encodes `texts` (each with its target, if any) on rayon's pool, in chunks, calling
+    /// `progress(done)` after each; `with_target` adds the target mentions' vectors. The result
+    /// does not depend on the number of threads.
     pub fn compute(
         encoder: Arc<Encoder>,
-        texts: &[&str],
+        texts: &[(&str, Option<&str>)],
+        with_target: bool,
         progress: impl Fn(usize) + Sync,
     ) -> EncodedTexts {
-        let dim = encoder.dim();
-        let mut vectors = vec![0.0f32; texts.len() * dim];
+        let width = encoder.dim() * (1 + usize::from(with_target));
+        let mut vectors = vec![0.0f32; texts.len() * width];
         let mut done = 0;
         for (chunk, out) in texts
             .chunks(ENCODE_CHUNK)
-            .zip(vectors.chunks_mut(ENCODE_CHUNK * dim))
+            .zip(vectors.chunks_mut(ENCODE_CHUNK * width))
         {
-            chunk.par_iter().zip(out.par_chunks_mut(dim)).for_each_init(
-                || (EncoderScratch::default(), Vec::with_capacity(dim)),
-                |(scratch, v), (text, out)| {
-                    encoder.encode(text, scratch, v);
-                    out.copy_from_slice(v);
-                },
-            );
+            chunk
+                .par_iter()
+                .zip(out.par_chunks_mut(width))
+                .for_each_init(
+                    || (EncoderScratch::default(), Vec::with_capacity(width)),
+                    |(scratch, v), (&(text, target), out)| {
+                        if with_target {
+                            encoder.encode_with_target(text, target, scratch, v);
+                        } else {
+                            encoder.encode(text, scratch, v);
+                        }
+                        out.copy_from_slice(v);
+                    },
+                );
             done += chunk.len();
             progress(done);
         }
-        let (mean, sd) = column_stats(&vectors, dim);
+        let (mean, sd) = column_stats(&vectors, width);
         EncodedTexts {
             encoder,
+            with_target,
             vectors,
             mean,
             sd,
@@ -649,7 +668,7 @@ impl EncodedTexts {
 
     /// The number of texts.
     pub fn len(&self) -> usize {
-        self.vectors.len() / self.dim()
+        self.vectors.len() / self.width(self.with_target)
     }
 
     /// Whether there are no texts.
@@ -657,28 +676,31 @@ impl EncodedTexts {
         self.vectors.is_empty()
     }
 
-    /// The encoder's dimensions.
-    pub fn dim(&self) -> usize {
-        self.encoder.dim()
+    /// The values of a block with or without the target mentions' vector.
+    pub fn width(&self, target: bool) -> usize {
+        self.encoder.dim() * (1 + usize::from(target))
     }
 
-    /// The vector of text `i`.
-    pub fn vector(&self, i: usize) -> &[f32] {
-        &self.vectors[i * self.dim()..(i + 1) * self.dim()]
+    /// The vector of text `i`, followed with `target` by its target mentions' vector (which
+    /// must have been computed).
+    pub fn vector(&self, i: usize, target: bool) -> &[f32] {
+        let stride = self.width(self.with_target);
+        &self.vectors[i * stride..i * stride + self.width(target)]
     }
 
-    /// Per dimension, the mean over the texts with a vector, and the factor that scales the
-    /// centred value to `norm / √dim` standard deviations (so the block's mean squared norm is
-    /// `norm²`). A sentence encoder's vectors share most of their direction: standardised, the
-    /// dimensions that tell texts apart weigh as much as the rest.
-    fn standardisation(&self, norm: f32) -> (Vec<f32>, Vec<f32>) {
-        let per_dim = f64::from(norm) / (self.dim() as f64).sqrt();
-        let scale = self
-            .sd
+    /// Per value of a block (with or without the target mentions' vector), the mean over the
+    /// texts with a vector, and the factor that scales the centred value to `norm / √width`
+    /// standard deviations (so the block's mean squared norm is `norm²`). A sentence encoder's
+    /// vectors share most of their direction: standardised, the dimensions that tell texts
+    /// apart weigh as much as the rest.
+    fn standardisation(&self, norm: f32, target: bool) -> (Vec<f32>, Vec<f32>) {
+        let width = self.width(target);
+        let per_dim = f64::from(norm) / (width as f64).sqrt();
+        let scale = self.sd[..width]
             .iter()
             .map(|sd| (per_dim / sd.max(MIN_ENCODER_SD)) as f32)
             .collect();
-        (self.mean.clone(), scale)
+        (self.mean[..width].to_vec(), scale)
     }
 }
 
@@ -895,9 +917,17 @@ impl FittedTfIdf {
         self.encoder.is_some() && id >= self.layout.encoder_from
     }
 
-    /// The sentence encoder's vector of `text` into `out` (empty without the encoder block).
-    fn encode(&self, text: &str, scratch: &mut EncoderScratch, out: &mut Vec<f32>) {
+    /// The sentence encoder's vector of `text` (and, for a block with target pooling, of its
+    /// mentions of `target`) into `out` (empty without the encoder block).
+    fn encode(
+        &self,
+        text: &str,
+        target: Option<&str>,
+        scratch: &mut EncoderScratch,
+        out: &mut Vec<f32>,
+    ) {
         match &self.encoder {
+            Some(b) if b.target => b.encoder.encode_with_target(text, target, scratch, out),
             Some(b) => b.encoder.encode(text, scratch, out),
             None => out.clear(),
         }
@@ -1011,11 +1041,12 @@ impl FittedTfIdf {
             && match &self.encoder {
                 None => self.layout.encoder_from as usize == self.terms.len(),
                 Some(b) => {
-                    self.terms.len() - self.layout.encoder_from as usize == b.encoder.dim()
+                    let width = b.encoder.dim() * (1 + usize::from(b.target));
+                    self.terms.len() - self.layout.encoder_from as usize == width
                         && b.norm > 0.0
                         && b.norm <= crate::text::MAX_EMBEDDING_NORM
-                        && b.center.len() == b.encoder.dim()
-                        && b.scale.len() == b.encoder.dim()
+                        && b.center.len() == width
+                        && b.scale.len() == width
                         && b.center.iter().chain(&b.scale).all(|x| x.is_finite())
                         && b.encoder.is_consistent()
                 }
@@ -1103,7 +1134,7 @@ impl FittedTfIdf {
     ) -> FeatureCounts<'s> {
         scratch.context.clear();
         scratch.embedded.clear();
-        self.encode(text, &mut scratch.encoder, &mut scratch.encoded);
+        self.encode(text, target, &mut scratch.encoder, &mut scratch.encoded);
         let n_embedded = self.n_embedding_blocks() * EMBEDDING_DIM;
         scratch.embedded.resize(n_embedded, 0.0);
         if target.is_some() && analyzer.uses_target() {
@@ -1479,8 +1510,9 @@ mod tests {
             "   ",
             "The charge starts in May, the council said.",
         ];
-        let encoded = EncodedTexts::compute(Arc::clone(&encoder), &texts, |_| {});
-        assert_eq!((encoded.len(), encoded.dim()), (5, 8));
+        let with_targets: Vec<(&str, Option<&str>)> = texts.iter().map(|t| (*t, None)).collect();
+        let encoded = EncodedTexts::compute(Arc::clone(&encoder), &with_targets, false, |_| {});
+        assert_eq!((encoded.len(), encoded.width(false)), (5, 8));
         let norm = 1.5f32;
         let analyzer = AnalyzerParams {
             encoder: norm,
@@ -1495,7 +1527,6 @@ mod tests {
         }
         .check()
         .unwrap();
-        let with_targets: Vec<(&str, Option<&str>)> = texts.iter().map(|t| (*t, None)).collect();
         assert!(matches!(
             params.fit_transform_with_targets(&analyzer, &with_targets),
             Err(FeatureError::NoEncoder { .. })
@@ -1539,6 +1570,73 @@ mod tests {
                 assert_abs_diff_eq!(*a, *b, epsilon = 1e-6);
             }
         }
+    }
+
+    /// With `encoder_target` the block holds the text vector and the target mentions' vector
+    /// (twice the encoder's width); it needs vectors computed with targets; scoring a record
+    /// again with its target gives its training row, and with another target another row.
+    #[test]
+    fn encoder_target_block_is_served_as_fitted() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/encoder-tiny");
+        let encoder = Arc::new(Encoder::from_dir(&dir).unwrap());
+        let records = [
+            (
+                "Smith praised the plan, but Jones attacked Smith.",
+                Some("Smith"),
+            ),
+            (
+                "Smith praised the plan, but Jones attacked Smith.",
+                Some("Jones"),
+            ),
+            (
+                "Critics slammed Mayor Jones for the plan.",
+                Some("Mayor Jones"),
+            ),
+            ("The council approved the plan.", None),
+        ];
+        let analyzer = AnalyzerParams {
+            encoder: 1.0,
+            encoder_target: true,
+            ..AnalyzerParams::default()
+        }
+        .check()
+        .unwrap()
+        .build();
+        let params = TfIdfParams {
+            min_df: DocFreq::Count(1),
+            ..TfIdfParams::default()
+        }
+        .check()
+        .unwrap();
+        let plain = EncodedTexts::compute(Arc::clone(&encoder), &records, false, |_| {});
+        assert!(matches!(
+            params.fit_transform_encoded(&analyzer, &records, Some(&plain)),
+            Err(FeatureError::NoEncoder { .. })
+        ));
+        let encoded = EncodedTexts::compute(Arc::clone(&encoder), &records, true, |_| {});
+        assert_eq!((encoded.len(), encoded.width(true)), (4, 16));
+        assert_eq!(encoded.vector(0, false), plain.vector(0, false));
+        let (tfidf, x) = params
+            .fit_transform_encoded(&analyzer, &records, Some(&encoded))
+            .unwrap();
+        assert_eq!(x.encoder_from(), tfidf.n_features() - 16);
+        let mut scratch = TransformScratch::default();
+        let mut row = SparseVec::default();
+        for (i, &(text, target)) in records.iter().enumerate() {
+            tfidf.transform_one_with_target(&analyzer, text, target, &mut scratch, &mut row);
+            let (ids, vals) = x.row(i);
+            assert_eq!(row.indices, ids, "{text} / {target:?}");
+            for (a, b) in row.values.iter().zip(vals) {
+                assert_abs_diff_eq!(*a, *b, epsilon = 1e-6);
+            }
+        }
+        // The same sentence about two people: the same text half, other mention halves.
+        let (_, smith) = x.row(0);
+        let (_, jones) = x.row(1);
+        let n = smith.len();
+        assert_eq!(smith[n - 16..n - 8], jones[n - 16..n - 8]);
+        assert_ne!(smith[n - 8..], jones[n - 8..]);
     }
 
     /// The fast path (token ids, word cache) gives exactly the rows of the plain path (every

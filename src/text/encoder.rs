@@ -31,6 +31,15 @@
 //!    `[CLS]` and `[SEP]` included (as sentence-transformers' mean pooling does), L2-normalised;
 //!    the text's vector is the mean of its chunk vectors, L2-normalised. A text without a word
 //!    piece gives all zeros.
+//! 5. Target pooling ([`Encoder::encode_with_target`]): for a text about a target (a person, a
+//!    proposition), a second vector, the mean of the last hidden states at the pieces that
+//!    mention the target, L2-normalised. A mention is every occurrence of the target's whole
+//!    piece sequence and, for a target of several words whose last word is capitalised (a
+//!    name), of that last word's pieces ("Clinton" for "Hillary Clinton"), as the analyzer's
+//!    target features find them. These states have read the whole sentence from the mention's
+//!    seat, which is how target-dependent sentiment models (BERT-TD, Gao et al. 2019) tell two
+//!    people in one sentence apart. Without a target, or when no mention is found, the second
+//!    vector repeats the first.
 //!
 //! # Why hand-written
 //!
@@ -389,6 +398,11 @@ pub struct EncoderScratch {
     chunk: Vec<u32>,
     /// A chunk's pooled vector.
     pooled: Vec<f32>,
+    /// The target's word pieces, and those of its last word.
+    target_ids: Vec<u32>,
+    last_ids: Vec<u32>,
+    /// Per piece of the text: whether it mentions the target.
+    mention: Vec<bool>,
     work: Work,
 }
 
@@ -538,13 +552,47 @@ impl Encoder {
     /// The text's vector: unit L2 norm, [`Encoder::dim`] values written into `out` (cleared
     /// and resized). A text with no word piece gives all zeros.
     pub fn encode(&self, text: &str, scratch: &mut EncoderScratch, out: &mut Vec<f32>) {
+        self.encode_pooled(text, None, scratch, out);
+    }
+
+    /// The text's vector ([`Encoder::encode`]) followed by the vector of its mentions of
+    /// `target` (module doc, step 5): `2 · dim()` values written into `out`. The second half
+    /// repeats the first when `target` is `None` or not mentioned.
+    pub fn encode_with_target(
+        &self,
+        text: &str,
+        target: Option<&str>,
+        scratch: &mut EncoderScratch,
+        out: &mut Vec<f32>,
+    ) {
+        self.encode_pooled(text, Some(target), scratch, out);
+    }
+
+    /// [`Encoder::encode`], and with `target` `Some(_)` [`Encoder::encode_with_target`].
+    fn encode_pooled(
+        &self,
+        text: &str,
+        target: Option<Option<&str>>,
+        scratch: &mut EncoderScratch,
+        out: &mut Vec<f32>,
+    ) {
+        let dim = self.dim();
         out.clear();
-        out.resize(self.dim(), 0.0);
+        out.resize(if target.is_some() { 2 * dim } else { dim }, 0.0);
         self.pieces(text, scratch);
         let n = scratch.ids.len();
         if n == 0 {
             return;
         }
+        let mentions = match target.flatten() {
+            Some(t) => self.mark_mentions(t, scratch),
+            None => {
+                scratch.mention.clear();
+                scratch.mention.resize(n, false);
+                0
+            }
+        };
+        let (text_out, mention_out) = out.split_at_mut(dim);
         let window = WINDOW.min(self.config.max_positions - 2);
         let chunks = n.div_ceil(window);
         let (base, longer) = (n / chunks, n % chunks);
@@ -556,15 +604,70 @@ impl Encoder {
             scratch.chunk.extend_from_slice(&scratch.ids[start..end]);
             scratch.chunk.push(self.sep);
             scratch.pooled.clear();
-            scratch.pooled.resize(self.dim(), 0.0);
+            scratch.pooled.resize(dim, 0.0);
             self.forward(&scratch.chunk, &mut scratch.work, &mut scratch.pooled);
             normalise(&mut scratch.pooled);
-            out.iter_mut()
+            text_out
+                .iter_mut()
                 .zip(&scratch.pooled)
                 .for_each(|(o, p)| *o += p);
+            // The last hidden states of this chunk's mention pieces (position 0 is [CLS]).
+            for i in (start..end).filter(|&i| scratch.mention[i]) {
+                let row = &scratch.work.x[(1 + i - start) * dim..(2 + i - start) * dim];
+                mention_out.iter_mut().zip(row).for_each(|(o, h)| *o += h);
+            }
             start = end;
         }
-        normalise(out);
+        normalise(text_out);
+        match (target, mentions) {
+            (None, _) => {}
+            (Some(_), 0) => mention_out.copy_from_slice(text_out),
+            (Some(_), _) => normalise(mention_out),
+        }
+    }
+
+    /// Marks in `scratch.mention` the pieces of `scratch.ids` that mention `target` (module
+    /// doc, step 5) and returns how many were marked.
+    fn mark_mentions(&self, target: &str, scratch: &mut EncoderScratch) -> usize {
+        let table = embeddings();
+        let n = scratch.ids.len();
+        scratch.mention.clear();
+        scratch.mention.resize(n, false);
+        scratch.target_ids.clear();
+        scratch.last_ids.clear();
+        let words: Vec<&str> = target.split_whitespace().collect();
+        for (w, word) in words.iter().enumerate() {
+            let ids = &mut scratch.target_ids;
+            let last = &mut scratch.last_ids;
+            table.for_each_piece(word, &mut scratch.buf, &mut scratch.key, |id| {
+                ids.push(id);
+                if w + 1 == words.len() {
+                    last.push(id);
+                }
+            });
+        }
+        let name = words.len() > 1
+            && words
+                .last()
+                .and_then(|w| w.chars().next())
+                .is_some_and(char::is_uppercase);
+        let (ids, mention) = (&scratch.ids, &mut scratch.mention);
+        let mut mark = |pattern: &[u32]| {
+            let m = pattern.len();
+            if m == 0 || m > n {
+                return;
+            }
+            for start in 0..=n - m {
+                if ids[start..start + m] == *pattern {
+                    mention[start..start + m].iter_mut().for_each(|b| *b = true);
+                }
+            }
+        };
+        mark(&scratch.target_ids);
+        if name {
+            mark(&scratch.last_ids);
+        }
+        scratch.mention.iter().filter(|&&b| b).count()
     }
 
     /// The word pieces of `text` into `scratch.ids`.
@@ -577,7 +680,8 @@ impl Encoder {
         }
     }
 
-    /// Mean of the last hidden states of one sequence of ids into `pooled` (`dim()` long).
+    /// Mean of the last hidden states of one sequence of ids into `pooled` (`dim()` long);
+    /// the states themselves stay in `work.x`, (T, hidden) row-major.
     fn forward(&self, ids: &[u32], work: &mut Work, pooled: &mut [f32]) {
         let (t, h) = (ids.len(), self.config.hidden);
         let heads = self.config.heads;
@@ -1010,6 +1114,74 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// One text of `expected_targets.json`.
+    #[derive(Deserialize)]
+    struct ExpectedTarget {
+        text: String,
+        target: Option<String>,
+        ids: Vec<u32>,
+        vector: Vec<f32>,
+    }
+
+    /// Text and target-mention vectors as `contrib/encoder/reference.py` computes them: a
+    /// mention, a name's last word alone, two people of one sentence, no mention, no target,
+    /// and a mention in the last chunk of a long text.
+    #[test]
+    fn target_pooling_matches_the_numpy_reference() {
+        let encoder = tiny();
+        let json = fs::read_to_string(tiny_dir().join("expected_targets.json")).unwrap();
+        let cases: Vec<ExpectedTarget> = serde_json::from_str(&json).unwrap();
+        assert!(cases.iter().any(|c| c.ids.len() > 2 * WINDOW));
+        let mut scratch = EncoderScratch::default();
+        let mut got = Vec::new();
+        for case in &cases {
+            let target = case.target.as_deref();
+            encoder.encode_with_target(&case.text, target, &mut scratch, &mut got);
+            assert_eq!(scratch.ids, case.ids, "pieces of {:?}", case.text);
+            assert_eq!(got.len(), 2 * encoder.dim());
+            for (i, (g, w)) in got.iter().zip(&case.vector).enumerate() {
+                assert!(
+                    (g - w).abs() < 1e-4,
+                    "{:?} about {target:?}: value {i} is {g}, the reference {w}",
+                    case.text,
+                );
+            }
+            // The first half is the text's own vector.
+            assert_eq!(got[..encoder.dim()], encode(&encoder, &case.text)[..]);
+        }
+    }
+
+    /// | target | what the second half is |
+    /// |---|---|
+    /// | none | the text vector |
+    /// | not mentioned | the text vector |
+    /// | each of two people in one sentence | a unit vector of its own |
+    #[test]
+    fn target_vectors_tell_two_people_apart() {
+        let encoder = tiny();
+        let text = "Smith praised the plan, but Jones attacked Smith.";
+        let mut scratch = EncoderScratch::default();
+        let mut with = |target: Option<&str>| {
+            let mut out = Vec::new();
+            encoder.encode_with_target(text, target, &mut scratch, &mut out);
+            let (own, mention) = out.split_at(encoder.dim());
+            (own.to_vec(), mention.to_vec())
+        };
+        for target in [None, Some("Brown")] {
+            let (own, mention) = with(target);
+            assert_eq!(own, mention, "{target:?}");
+        }
+        let (own, smith) = with(Some("Smith"));
+        let (_, jones) = with(Some("Jones"));
+        assert!((norm(&smith) - 1.0).abs() < 1e-5 && (norm(&jones) - 1.0).abs() < 1e-5);
+        assert_ne!(smith, jones);
+        assert_ne!(smith, own);
+        // A scratch used for a target, then for plain encoding, gives the plain vector.
+        let mut out = Vec::new();
+        encoder.encode(text, &mut scratch, &mut out);
+        assert_eq!(out, own);
     }
 
     #[test]

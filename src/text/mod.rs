@@ -164,6 +164,7 @@ impl<F: FnMut(&str, TermSource)> Sink for TermsOnly<F> {
 /// | `target_context` | off | distance-weighted context of target mentions (own feature block) | |
 /// | `embeddings` | 0 (off) | norm of the subword embedding blocks | `0 <= x <= 10` |
 /// | `encoder` | 0 (off) | norm of the sentence encoder block | `0 <= x <= 10` |
+/// | `encoder_target` | off | the encoder block also pools the target's mentions | |
 ///
 /// # Errors
 /// [`AnalyzerParams::check`] returns [`TextError::BadNgramRange`] or
@@ -209,6 +210,10 @@ pub struct AnalyzerParams {
     /// norm (0: no encoder block). The analyzer itself does not compute it: the feature stage
     /// does, with the encoder it was fitted with.
     pub encoder: f32,
+    /// With `encoder`, the block also holds the encoder's vector of the record's target
+    /// mentions ([`encoder::Encoder::encode_with_target`]): how the sentence speaks of its
+    /// target, not only what it says.
+    pub encoder_target: bool,
 }
 
 impl Default for AnalyzerParams {
@@ -225,6 +230,7 @@ impl Default for AnalyzerParams {
             target_context: false,
             embeddings: 0.0,
             encoder: 0.0,
+            encoder_target: false,
         }
     }
 }

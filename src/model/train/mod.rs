@@ -141,6 +141,9 @@ pub struct SearchGrid {
     pub embeddings: Vec<f32>,
     /// Norms of the sentence encoder block (0: off; searched only with an encoder).
     pub encoder: Vec<f32>,
+    /// Target pooling in the encoder block off / on (searched only with an encoder block and
+    /// training records with targets).
+    pub encoder_target: Vec<bool>,
     /// The encoder models' shares of the blend (searched only with an encoder block).
     pub encoder_weights: Vec<f32>,
     /// Features per model.
@@ -164,6 +167,7 @@ impl Default for SearchGrid {
             target_context: vec![false, true],
             embeddings: vec![0.0, 0.5, 1.0],
             encoder: vec![0.0, 1.0, 2.0],
+            encoder_target: vec![false, true],
             encoder_weights: vec![0.25, 0.5, 0.75],
             features: vec![2000, 5000, 10000],
             class_weights: vec![ClassWeight::Balanced, ClassWeight::None],
@@ -501,6 +505,8 @@ enum VocabularyCoordinate {
     Switch(Vec<bool>, fn(&mut AnalyzerParams, bool)),
     Embeddings(Vec<f32>),
     Encoder(Vec<f32>),
+    /// Target pooling in the encoder block: moves only when there is a block.
+    EncoderTarget(Vec<bool>),
 }
 
 impl VocabularyCoordinate {
@@ -543,6 +549,13 @@ impl VocabularyCoordinate {
             VocabularyCoordinate::Encoder(values) => values
                 .iter()
                 .map(|&e| with(&|n| n.analyzer.encoder = e))
+                .collect(),
+            VocabularyCoordinate::EncoderTarget(_) if v.analyzer.encoder <= 0.0 => {
+                vec![v.clone()]
+            }
+            VocabularyCoordinate::EncoderTarget(values) => values
+                .iter()
+                .map(|&on| with(&|n| n.analyzer.encoder_target = on))
                 .collect(),
         }
     }
@@ -796,6 +809,9 @@ pub fn describe_vocabulary(a: &AnalyzerParams, t: &TfIdfParams) -> String {
     }
     if a.encoder > 0.0 {
         out.push_str(&format!(", encoder {}", a.encoder));
+        if a.encoder_target {
+            out.push_str(" with target");
+        }
     }
     out
 }
@@ -883,20 +899,27 @@ pub fn train(
         || p.search
             .as_ref()
             .is_some_and(|g| g.encoder.iter().any(|&n| n > 0.0));
+    // With the target mentions' vectors too, if some record has a target and some candidate
+    // pools them.
+    let has_targets = train.iter().any(|r| r.target.is_some());
+    let with_target = p.analyzer.encoder_target
+        || has_targets
+            && p.search
+                .as_ref()
+                .is_some_and(|g| g.encoder_target.contains(&true));
     let encoded = p.encoder.as_ref().filter(|_| wanted).map(|e| {
-        let only: Vec<&str> = texts.iter().map(|t| t.0).collect();
         progress(&format!(
             "encoding {} records with {}",
-            only.len(),
+            texts.len(),
             e.0.name()
         ));
         // A line per tenth of the records at most.
-        let tenth = only.len().div_ceil(10).max(1);
+        let tenth = texts.len().div_ceil(10).max(1);
         let reported = std::sync::atomic::AtomicUsize::new(0);
-        let encoded = EncodedTexts::compute(Arc::clone(&e.0), &only, |done| {
+        let encoded = EncodedTexts::compute(Arc::clone(&e.0), &texts, with_target, |done| {
             let step = done / tenth;
-            if done == only.len() || step > reported.swap(step, Ordering::Relaxed) {
-                progress(&format!("encoded {done} of {}", only.len()));
+            if done == texts.len() || step > reported.swap(step, Ordering::Relaxed) {
+                progress(&format!("encoded {done} of {}", texts.len()));
             }
         });
         report
@@ -923,7 +946,6 @@ pub fn train(
                 VocabularyCoordinate::Char(grid.char_ngrams.clone()),
                 VocabularyCoordinate::MinDf(grid.min_df.clone()),
             ];
-            let has_targets = train.iter().any(|r| r.target.is_some());
             if has_targets {
                 coordinates.push(VocabularyCoordinate::Target(grid.target.clone()));
             }
@@ -952,6 +974,11 @@ pub fn train(
             coordinates.push(VocabularyCoordinate::Embeddings(grid.embeddings.clone()));
             if encoded.is_some() {
                 coordinates.push(VocabularyCoordinate::Encoder(grid.encoder.clone()));
+                if with_target && has_targets {
+                    coordinates.push(VocabularyCoordinate::EncoderTarget(
+                        grid.encoder_target.clone(),
+                    ));
+                }
             }
             let mut current = VocabularySettings {
                 analyzer: p.analyzer.clone(),
