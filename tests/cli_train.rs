@@ -1,5 +1,7 @@
 //! `rhetor train`.
 
+use std::path::Path;
+
 use crate::util::*;
 use rhetor::corpus::TaskKind;
 use rhetor::model::{HeadBody, Model};
@@ -312,6 +314,35 @@ fn cue_settings_are_vocabulary_settings_the_search_tries() {
     }
 }
 
+/// `rhetor train --search` of the corpus's stance with the tiny encoder, every grid held to one
+/// value but the encoder grids of `grids`: the model written to `out`, and what was printed.
+fn encoder_search(grids: &[&str], out: &Path) -> (Model, String) {
+    let mut cmd = rhetor(["train", "corpus/train.jsonl", "--task", "stance"]);
+    cmd.args(FAST)
+        .args([
+            "--search",
+            "--word-ngrams-grid",
+            "1-2",
+            "--char-ngrams-grid",
+        ])
+        .args(["none", "--min-df-grid", "1", "--target-grid", "none"])
+        .args(["--rhetoric-grid", "off", "--sentiment-grid", "off"])
+        .args([
+            "--target-identity-grid",
+            "off",
+            "--target-context-grid",
+            "off",
+        ])
+        .args(["--embeddings-grid", "0", "--features-grid", "5000"])
+        .args(["--encoder", TINY_ENCODER])
+        .args(grids)
+        .arg("-o")
+        .arg(out);
+    let printed = ok(cmd);
+    let model = Model::load(out).unwrap();
+    (model, String::from_utf8_lossy(&printed.stderr).into_owned())
+}
+
 /// `--encoder DIR` adds the sentence encoder's block (its dimensions after every other
 /// feature, scaled to the norm), the model file carries the encoder, and scoring a text runs it:
 /// the fused scoring path and the weighted row agree, and a saved and reloaded model scores the
@@ -359,29 +390,10 @@ fn encoder_block_is_carried_by_the_model_and_searched() {
     assert_eq!(reloaded.score(text, None, &mut scratch), fused);
 
     let searched = dir.path("searched.rhetor");
-    let mut cmd = rhetor(["train", "corpus/train.jsonl", "--task", "stance"]);
-    cmd.args(FAST)
-        .args([
-            "--search",
-            "--word-ngrams-grid",
-            "1-2",
-            "--char-ngrams-grid",
-        ])
-        .args(["none", "--min-df-grid", "1", "--target-grid", "none"])
-        .args(["--rhetoric-grid", "off", "--sentiment-grid", "off"])
-        .args([
-            "--target-identity-grid",
-            "off",
-            "--target-context-grid",
-            "off",
-        ])
-        .args(["--embeddings-grid", "0", "--features-grid", "5000"])
-        .args(["--encoder", TINY_ENCODER, "--encoder-grid", "0,1"])
-        .args(["--encoder-target-grid", "off", "-o"])
-        .arg(&searched);
-    let out = ok(cmd);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let model = Model::load(&searched).unwrap();
+    let (model, stderr) = encoder_search(
+        &["--encoder-grid", "0,1", "--encoder-target-grid", "off"],
+        &searched,
+    );
     let tried: Vec<f32> = model
         .data()
         .meta
@@ -423,6 +435,7 @@ fn encoder_target_pools_the_mentions_and_is_searched() {
     let model = Model::load(&pooled).unwrap();
     assert!(model.data().analyzer.params().encoder_target);
     let tfidf = model.tfidf();
+    assert!(tfidf.encoder_target());
     let n = tfidf.n_features();
     let block = (0..n as u32).filter(|&f| tfidf.is_encoder_dim(f)).count();
     assert_eq!(
@@ -443,28 +456,7 @@ fn encoder_target_pools_the_mentions_and_is_searched() {
     );
 
     let searched = dir.path("searched.rhetor");
-    let mut cmd = rhetor(["train", "corpus/train.jsonl", "--task", "stance"]);
-    cmd.args(FAST)
-        .args([
-            "--search",
-            "--word-ngrams-grid",
-            "1-2",
-            "--char-ngrams-grid",
-        ])
-        .args(["none", "--min-df-grid", "1", "--target-grid", "none"])
-        .args(["--rhetoric-grid", "off", "--sentiment-grid", "off"])
-        .args([
-            "--target-identity-grid",
-            "off",
-            "--target-context-grid",
-            "off",
-        ])
-        .args(["--embeddings-grid", "0", "--features-grid", "5000"])
-        .args(["--encoder", TINY_ENCODER, "--encoder-grid", "1", "-o"])
-        .arg(&searched);
-    let out = ok(cmd);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let model = Model::load(&searched).unwrap();
+    let (model, stderr) = encoder_search(&["--encoder-grid", "1"], &searched);
     let tried: Vec<(f32, bool)> = model
         .data()
         .meta
@@ -481,6 +473,7 @@ fn encoder_target_pools_the_mentions_and_is_searched() {
     let chosen = model.data().analyzer.params();
     let width = 8 * (1 + usize::from(chosen.encoder_target));
     let tfidf = model.tfidf();
+    assert_eq!(tfidf.encoder_target(), chosen.encoder_target);
     let block = (0..tfidf.n_features() as u32)
         .filter(|&f| tfidf.is_encoder_dim(f))
         .count();

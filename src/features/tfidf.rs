@@ -912,6 +912,11 @@ impl FittedTfIdf {
         self.encoder.as_ref().map_or(0.0, |b| b.norm)
     }
 
+    /// Whether the encoder block also holds the target mentions' vector.
+    pub fn encoder_target(&self) -> bool {
+        self.encoder.as_ref().is_some_and(|b| b.target)
+    }
+
     /// Whether feature `id` is a dimension of the encoder block.
     pub fn is_encoder_dim(&self, id: u32) -> bool {
         self.encoder.is_some() && id >= self.layout.encoder_from
@@ -1494,28 +1499,14 @@ mod tests {
         }
     }
 
-    /// The encoder block closes the vocabulary and is marked on the matrix; over the training
-    /// rows each of its dimensions has mean 0 and the block's mean squared norm is the norm's
-    /// square; a text without word pieces has no block; and weighing a training text again
-    /// (as scoring does, running the encoder) gives its training row.
-    #[test]
-    fn encoder_block_is_standardised_and_served_as_fitted() {
+    /// The tiny encoder of the tests, and an analyzer with its block (`norm`, target pooling
+    /// or not) beside word n-grams kept from one occurrence.
+    fn tiny_encoder_setup(norm: f32, target: bool) -> (Arc<Encoder>, Analyzer, TfIdfValidParams) {
         let dir =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/encoder-tiny");
-        let encoder = Arc::new(Encoder::from_dir(&dir).unwrap());
-        let texts = [
-            "The council approved the congestion charge",
-            "Critics slammed the unaffordable housing plan!",
-            "Buses will run every ten minutes",
-            "   ",
-            "The charge starts in May, the council said.",
-        ];
-        let with_targets: Vec<(&str, Option<&str>)> = texts.iter().map(|t| (*t, None)).collect();
-        let encoded = EncodedTexts::compute(Arc::clone(&encoder), &with_targets, false, |_| {});
-        assert_eq!((encoded.len(), encoded.width(false)), (5, 8));
-        let norm = 1.5f32;
         let analyzer = AnalyzerParams {
             encoder: norm,
+            encoder_target: target,
             ..AnalyzerParams::default()
         }
         .check()
@@ -1527,6 +1518,46 @@ mod tests {
         }
         .check()
         .unwrap();
+        (Arc::new(Encoder::from_dir(&dir).unwrap()), analyzer, params)
+    }
+
+    /// Weighing each record again, as scoring does (running the encoder), gives its row of `x`.
+    fn assert_served_as_fitted(
+        tfidf: &FittedTfIdf,
+        analyzer: &Analyzer,
+        records: &[(&str, Option<&str>)],
+        x: &CsrMatrix,
+    ) {
+        let mut scratch = TransformScratch::default();
+        let mut row = SparseVec::default();
+        for (i, &(text, target)) in records.iter().enumerate() {
+            tfidf.transform_one_with_target(analyzer, text, target, &mut scratch, &mut row);
+            let (ids, vals) = x.row(i);
+            assert_eq!(row.indices, ids, "{text} / {target:?}");
+            for (a, b) in row.values.iter().zip(vals) {
+                assert_abs_diff_eq!(*a, *b, epsilon = 1e-6);
+            }
+        }
+    }
+
+    /// The encoder block closes the vocabulary and is marked on the matrix; over the training
+    /// rows each of its dimensions has mean 0 and the block's mean squared norm is the norm's
+    /// square; a text without word pieces has no block; and weighing a training text again
+    /// (as scoring does, running the encoder) gives its training row.
+    #[test]
+    fn encoder_block_is_standardised_and_served_as_fitted() {
+        let norm = 1.5f32;
+        let (encoder, analyzer, params) = tiny_encoder_setup(norm, false);
+        let texts = [
+            "The council approved the congestion charge",
+            "Critics slammed the unaffordable housing plan!",
+            "Buses will run every ten minutes",
+            "   ",
+            "The charge starts in May, the council said.",
+        ];
+        let with_targets: Vec<(&str, Option<&str>)> = texts.iter().map(|t| (*t, None)).collect();
+        let encoded = EncodedTexts::compute(Arc::clone(&encoder), &with_targets, false, |_| {});
+        assert_eq!((encoded.len(), encoded.width(false)), (5, 8));
         assert!(matches!(
             params.fit_transform_with_targets(&analyzer, &with_targets),
             Err(FeatureError::NoEncoder { .. })
@@ -1560,16 +1591,7 @@ mod tests {
             .sum::<f32>()
             / 4.0;
         assert_abs_diff_eq!(mean_square, norm * norm, epsilon = 1e-3);
-        let mut scratch = TransformScratch::default();
-        let mut row = SparseVec::default();
-        for (i, text) in texts.iter().enumerate() {
-            tfidf.transform_one(&analyzer, text, &mut scratch, &mut row);
-            let (ids, vals) = x.row(i);
-            assert_eq!(row.indices, ids, "{text}");
-            for (a, b) in row.values.iter().zip(vals) {
-                assert_abs_diff_eq!(*a, *b, epsilon = 1e-6);
-            }
-        }
+        assert_served_as_fitted(&tfidf, &analyzer, &with_targets, &x);
     }
 
     /// With `encoder_target` the block holds the text vector and the target mentions' vector
@@ -1577,9 +1599,7 @@ mod tests {
     /// again with its target gives its training row, and with another target another row.
     #[test]
     fn encoder_target_block_is_served_as_fitted() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/encoder-tiny");
-        let encoder = Arc::new(Encoder::from_dir(&dir).unwrap());
+        let (encoder, analyzer, params) = tiny_encoder_setup(1.0, true);
         let records = [
             (
                 "Smith praised the plan, but Jones attacked Smith.",
@@ -1595,20 +1615,6 @@ mod tests {
             ),
             ("The council approved the plan.", None),
         ];
-        let analyzer = AnalyzerParams {
-            encoder: 1.0,
-            encoder_target: true,
-            ..AnalyzerParams::default()
-        }
-        .check()
-        .unwrap()
-        .build();
-        let params = TfIdfParams {
-            min_df: DocFreq::Count(1),
-            ..TfIdfParams::default()
-        }
-        .check()
-        .unwrap();
         let plain = EncodedTexts::compute(Arc::clone(&encoder), &records, false, |_| {});
         assert!(matches!(
             params.fit_transform_encoded(&analyzer, &records, Some(&plain)),
@@ -1621,16 +1627,8 @@ mod tests {
             .fit_transform_encoded(&analyzer, &records, Some(&encoded))
             .unwrap();
         assert_eq!(x.encoder_from(), tfidf.n_features() - 16);
-        let mut scratch = TransformScratch::default();
-        let mut row = SparseVec::default();
-        for (i, &(text, target)) in records.iter().enumerate() {
-            tfidf.transform_one_with_target(&analyzer, text, target, &mut scratch, &mut row);
-            let (ids, vals) = x.row(i);
-            assert_eq!(row.indices, ids, "{text} / {target:?}");
-            for (a, b) in row.values.iter().zip(vals) {
-                assert_abs_diff_eq!(*a, *b, epsilon = 1e-6);
-            }
-        }
+        assert!(tfidf.encoder_target());
+        assert_served_as_fitted(&tfidf, &analyzer, &records, &x);
         // The same sentence about two people: the same text half, other mention halves.
         let (_, smith) = x.row(0);
         let (_, jones) = x.row(1);

@@ -436,7 +436,10 @@ impl Model {
         {
             return Err("embedding blocks and analyzer settings do not match".into());
         }
-        if data.tfidf.encoder_norm() != data.analyzer.params().encoder {
+        let params = data.analyzer.params();
+        if data.tfidf.encoder_norm() != params.encoder
+            || (params.encoder > 0.0 && data.tfidf.encoder_target() != params.encoder_target)
+        {
             return Err("encoder block and analyzer settings do not match".into());
         }
         let n = data.tfidf.n_features();
