@@ -489,6 +489,10 @@ fn encoder_options_are_checked() {
             "an encoder norm of 1 needs a sentence encoder (--encoder DIR)",
         ),
         (
+            &["--encoder-target"],
+            "target pooling (--encoder-target) needs a sentence encoder (--encoder DIR)",
+        ),
+        (
             &["--encoder", TINY_ENCODER, "--encoder-norm", "11"],
             "the encoder norm 11 is outside 0..=10",
         ),

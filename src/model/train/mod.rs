@@ -373,6 +373,12 @@ impl TrainParams {
             ))
             .into());
         }
+        if self.analyzer.encoder_target && self.encoder.is_none() {
+            return Err(TrainError::BadParam(
+                "target pooling (--encoder-target) needs a sentence encoder (--encoder DIR)".into(),
+            )
+            .into());
+        }
         if self.folds < 2 {
             return Err(TrainError::BadParam(format!(
                 "cross-validation needs at least 2 folds (got {})",
