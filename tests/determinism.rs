@@ -5,27 +5,52 @@ use std::path::PathBuf;
 
 use crate::util::*;
 
+/// A training run: its model file's name and the thread count.
+type Run<'a> = (&'a str, &'a str);
+
 #[test]
 fn same_data_and_seed_give_byte_identical_models() {
     let dir = Dir::new();
-    // (file, threads): two runs with the same thread count, and other counts.
-    let runs = [("a", "1"), ("b", "2"), ("c", "2"), ("d", "3")];
-    let mut models: Vec<(String, Vec<u8>)> = Vec::new();
-    for (name, threads) in runs {
-        let path = dir.path(&format!("{name}.rhetor"));
-        let mut cmd = rhetor(["train", "corpus/train.jsonl", "-q", "--threads", threads]);
-        cmd.args(["--dev", "corpus/examples.jsonl", "-o"])
-            .arg(&path)
-            .args(FAST);
-        ok(cmd);
-        models.push((
-            format!("run {name} with {threads} thread(s)"),
-            std::fs::read(&path).unwrap(),
-        ));
-    }
-    let (first_name, first) = &models[0];
-    for (name, bytes) in &models[1..] {
-        assert!(bytes == first, "{name} differs from {first_name}");
+    let encoder_target = [
+        "--task",
+        "stance",
+        "--encoder",
+        TINY_ENCODER,
+        "--encoder-target",
+    ];
+    // (what, extra flags, file and threads of each run): two runs with the same thread count,
+    // and other counts.
+    let cases: [(&str, &[&str], &[Run]); 2] = [
+        (
+            "n-grams",
+            &[],
+            &[("a", "1"), ("b", "2"), ("c", "2"), ("d", "3")],
+        ),
+        (
+            "encoder with target pooling",
+            &encoder_target,
+            &[("e", "1"), ("f", "2")],
+        ),
+    ];
+    for (what, extra, runs) in cases {
+        let mut models: Vec<(String, Vec<u8>)> = Vec::new();
+        for (name, threads) in runs {
+            let path = dir.path(&format!("{name}.rhetor"));
+            let mut cmd = rhetor(["train", "corpus/train.jsonl", "-q", "--threads", threads]);
+            cmd.args(["--dev", "corpus/examples.jsonl", "-o"])
+                .arg(&path)
+                .args(FAST)
+                .args(extra);
+            ok(cmd);
+            models.push((
+                format!("{what}: run {name} with {threads} thread(s)"),
+                std::fs::read(&path).unwrap(),
+            ));
+        }
+        let (first_name, first) = &models[0];
+        for (name, bytes) in &models[1..] {
+            assert!(bytes == first, "{name} differs from {first_name}");
+        }
     }
 }
 
