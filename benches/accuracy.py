@@ -950,8 +950,8 @@ def render(res: dict) -> str:
       + ("" if not missed else " Below it: " + "; ".join(
           f"{r['dataset']} `{r['task']}` ({fmt_signed(r['margin'])})" for r in missed) + "."))
     p("")
-    p(f"**{len(rows) - len(hot)} of {len(rows)} rows** have ECE ≤ {ECE_LIMIT}. " + (
-        f"Above it: " + "; ".join(f"{r['dataset']} `{r['task']}` ({r['rhetor_ece']:.4f})" for r in hot) + "."
+    p(f"**{len(rows) - len(hot)} of {len(rows)} rows** have ECE ≤ {ECE_LIMIT}." + (
+        f" Above it: " + "; ".join(f"{r['dataset']} `{r['task']}` ({r['rhetor_ece']:.4f})" for r in hot) + "."
         if hot else ""))
     floors = [r for r in rows if r.get("ece_if_calibrated")]
     if floors:
