@@ -387,6 +387,13 @@ pub enum EncoderError {
     },
 }
 
+/// What a vector pools: the text's states alone, or also those of a target's mentions.
+#[derive(Debug, Clone, Copy)]
+enum Pooling<'t> {
+    Text,
+    TextAndTarget(Option<&'t str>),
+}
+
 /// Per-thread buffers of [`Encoder::encode`], reused across calls.
 #[derive(Debug, Default, Clone)]
 pub struct EncoderScratch {
@@ -552,7 +559,7 @@ impl Encoder {
     /// The text's vector: unit L2 norm, [`Encoder::dim`] values written into `out` (cleared
     /// and resized). A text with no word piece gives all zeros.
     pub fn encode(&self, text: &str, scratch: &mut EncoderScratch, out: &mut Vec<f32>) {
-        self.encode_pooled(text, None, scratch, out);
+        self.encode_pooled(text, Pooling::Text, scratch, out);
     }
 
     /// The text's vector ([`Encoder::encode`]) followed by the vector of its mentions of
@@ -565,28 +572,34 @@ impl Encoder {
         scratch: &mut EncoderScratch,
         out: &mut Vec<f32>,
     ) {
-        self.encode_pooled(text, Some(target), scratch, out);
+        self.encode_pooled(text, Pooling::TextAndTarget(target), scratch, out);
     }
 
-    /// [`Encoder::encode`], and with `target` `Some(_)` [`Encoder::encode_with_target`].
+    /// [`Encoder::encode`] or [`Encoder::encode_with_target`], as `pooling` says.
     fn encode_pooled(
         &self,
         text: &str,
-        target: Option<Option<&str>>,
+        pooling: Pooling<'_>,
         scratch: &mut EncoderScratch,
         out: &mut Vec<f32>,
     ) {
         let dim = self.dim();
         out.clear();
-        out.resize(if target.is_some() { 2 * dim } else { dim }, 0.0);
+        out.resize(
+            match pooling {
+                Pooling::Text => dim,
+                Pooling::TextAndTarget(_) => 2 * dim,
+            },
+            0.0,
+        );
         self.pieces(text, scratch);
         let n = scratch.ids.len();
         if n == 0 {
             return;
         }
-        let mentions = match target.flatten() {
-            Some(t) => self.mark_mentions(t, scratch),
-            None => {
+        let mentions = match pooling {
+            Pooling::TextAndTarget(Some(target)) => self.mark_mentions(target, scratch),
+            _ => {
                 scratch.mention.clear();
                 scratch.mention.resize(n, false);
                 0
@@ -619,10 +632,10 @@ impl Encoder {
             start = end;
         }
         normalise(text_out);
-        match (target, mentions) {
-            (None, _) => {}
-            (Some(_), 0) => mention_out.copy_from_slice(text_out),
-            (Some(_), _) => normalise(mention_out),
+        match (pooling, mentions) {
+            (Pooling::Text, _) => {}
+            (Pooling::TextAndTarget(_), 0) => mention_out.copy_from_slice(text_out),
+            (Pooling::TextAndTarget(_), _) => normalise(mention_out),
         }
     }
 
@@ -635,22 +648,22 @@ impl Encoder {
         scratch.mention.resize(n, false);
         scratch.target_ids.clear();
         scratch.last_ids.clear();
-        let words: Vec<&str> = target.split_whitespace().collect();
-        for (w, word) in words.iter().enumerate() {
-            let ids = &mut scratch.target_ids;
-            let last = &mut scratch.last_ids;
+        // The target's pieces, and those of its last word (no allocation per record).
+        let (mut n_words, mut last_capitalised) = (0, false);
+        let mut words = target.split_whitespace().peekable();
+        while let Some(word) = words.next() {
+            let is_last = words.peek().is_none();
+            n_words += 1;
+            last_capitalised = word.chars().next().is_some_and(char::is_uppercase);
+            let (ids, last) = (&mut scratch.target_ids, &mut scratch.last_ids);
             table.for_each_piece(word, &mut scratch.buf, &mut scratch.key, |id| {
                 ids.push(id);
-                if w + 1 == words.len() {
+                if is_last {
                     last.push(id);
                 }
             });
         }
-        let name = words.len() > 1
-            && words
-                .last()
-                .and_then(|w| w.chars().next())
-                .is_some_and(char::is_uppercase);
+        let name = n_words > 1 && last_capitalised;
         let (ids, mention) = (&scratch.ids, &mut scratch.mention);
         let mut mark = |pattern: &[u32]| {
             let m = pattern.len();
