@@ -632,7 +632,7 @@ impl EncodedTexts {
         with_target: bool,
         progress: impl Fn(usize) + Sync,
     ) -> EncodedTexts {
-        let width = encoder.dim() * (1 + usize::from(with_target));
+        let width = encoder.width(with_target);
         let mut vectors = vec![0.0f32; texts.len() * width];
         let mut done = 0;
         for (chunk, out) in texts
@@ -645,11 +645,7 @@ impl EncodedTexts {
                 .for_each_init(
                     || (EncoderScratch::default(), Vec::with_capacity(width)),
                     |(scratch, v), (&(text, target), out)| {
-                        if with_target {
-                            encoder.encode_with_target(text, target, scratch, v);
-                        } else {
-                            encoder.encode(text, scratch, v);
-                        }
+                        encoder.encode_record(text, target, with_target, scratch, v);
                         out.copy_from_slice(v);
                     },
                 );
@@ -678,7 +674,7 @@ impl EncodedTexts {
 
     /// The values of a block with or without the target mentions' vector.
     pub fn width(&self, target: bool) -> usize {
-        self.encoder.dim() * (1 + usize::from(target))
+        self.encoder.width(target)
     }
 
     /// The vector of text `i`, followed with `target` by its target mentions' vector (which
@@ -932,8 +928,9 @@ impl FittedTfIdf {
         out: &mut Vec<f32>,
     ) {
         match &self.encoder {
-            Some(b) if b.target => b.encoder.encode_with_target(text, target, scratch, out),
-            Some(b) => b.encoder.encode(text, scratch, out),
+            Some(b) => b
+                .encoder
+                .encode_record(text, target, b.target, scratch, out),
             None => out.clear(),
         }
     }
@@ -1046,7 +1043,7 @@ impl FittedTfIdf {
             && match &self.encoder {
                 None => self.layout.encoder_from as usize == self.terms.len(),
                 Some(b) => {
-                    let width = b.encoder.dim() * (1 + usize::from(b.target));
+                    let width = b.encoder.width(b.target);
                     self.terms.len() - self.layout.encoder_from as usize == width
                         && b.norm > 0.0
                         && b.norm <= crate::text::MAX_EMBEDDING_NORM

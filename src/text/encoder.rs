@@ -556,6 +556,29 @@ impl Encoder {
         &self.sha256
     }
 
+    /// The values of a vector: [`Encoder::dim`], twice that with the target mentions' vector.
+    pub fn width(&self, with_target: bool) -> usize {
+        self.dim() * (1 + usize::from(with_target))
+    }
+
+    /// [`Encoder::encode_with_target`] with `with_target`, [`Encoder::encode`] (which ignores
+    /// `target`) without: [`Encoder::width`] values.
+    pub fn encode_record(
+        &self,
+        text: &str,
+        target: Option<&str>,
+        with_target: bool,
+        scratch: &mut EncoderScratch,
+        out: &mut Vec<f32>,
+    ) {
+        let pooling = if with_target {
+            Pooling::TextAndTarget(target)
+        } else {
+            Pooling::Text
+        };
+        self.encode_pooled(text, pooling, scratch, out);
+    }
+
     /// The text's vector: unit L2 norm, [`Encoder::dim`] values written into `out` (cleared
     /// and resized). A text with no word piece gives all zeros.
     pub fn encode(&self, text: &str, scratch: &mut EncoderScratch, out: &mut Vec<f32>) {
@@ -586,10 +609,7 @@ impl Encoder {
         let dim = self.dim();
         out.clear();
         out.resize(
-            match pooling {
-                Pooling::Text => dim,
-                Pooling::TextAndTarget(_) => 2 * dim,
-            },
+            self.width(matches!(pooling, Pooling::TextAndTarget(_))),
             0.0,
         );
         self.pieces(text, scratch);
@@ -599,11 +619,7 @@ impl Encoder {
         }
         let mentions = match pooling {
             Pooling::TextAndTarget(Some(target)) => self.mark_mentions(target, scratch),
-            _ => {
-                scratch.mention.clear();
-                scratch.mention.resize(n, false);
-                0
-            }
+            _ => 0,
         };
         let (text_out, mention_out) = out.split_at_mut(dim);
         let window = WINDOW.min(self.config.max_positions - 2);
@@ -625,9 +641,11 @@ impl Encoder {
                 .zip(&scratch.pooled)
                 .for_each(|(o, p)| *o += p);
             // The last hidden states of this chunk's mention pieces (position 0 is [CLS]).
-            for i in (start..end).filter(|&i| scratch.mention[i]) {
-                let row = &scratch.work.x[(1 + i - start) * dim..(2 + i - start) * dim];
-                mention_out.iter_mut().zip(row).for_each(|(o, h)| *o += h);
+            if mentions > 0 {
+                for i in (start..end).filter(|&i| scratch.mention[i]) {
+                    let row = &scratch.work.x[(1 + i - start) * dim..(2 + i - start) * dim];
+                    mention_out.iter_mut().zip(row).for_each(|(o, h)| *o += h);
+                }
             }
             start = end;
         }
