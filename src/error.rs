@@ -55,6 +55,14 @@ pub enum TextError {
         /// Largest supported.
         limit: String,
     },
+    /// A word-category block norm out of range.
+    #[error("the lexicon norm {norm} is outside 0..={limit}")]
+    BadLexiconNorm {
+        /// Norm given.
+        norm: String,
+        /// Largest supported.
+        limit: String,
+    },
     /// A stemming language name that is not known.
     #[error("unknown stemming language `{0}` (known: {known})", known = crate::text::Language::NAMES.join(", "))]
     UnknownLanguage(String),

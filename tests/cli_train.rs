@@ -144,6 +144,14 @@ fn bad_settings_are_rejected_before_reading_data() {
             &["--search", "--embeddings-grid", "0,-1"],
             "the embedding norm -1 is outside 0..=10",
         ),
+        (
+            &["--lexicon", "20"],
+            "the lexicon norm 20 is outside 0..=10",
+        ),
+        (
+            &["--search", "--lexicon-grid", "0,11"],
+            "the lexicon norm 11 is outside 0..=10",
+        ),
     ];
     for (args, message) in cases {
         let mut cmd = rhetor([
@@ -177,8 +185,8 @@ fn trains_from_standard_input_and_hashes_what_it_read() {
     );
 }
 
-/// Each cue setting (`--sentiment`, `--target-identity`, `--target-context`, `--embeddings`)
-/// adds its features to the vocabulary, and `--search` scores the vocabulary with and without
+/// Each cue setting (`--sentiment`, `--target-identity`, `--target-context`, `--embeddings`,
+/// `--lexicon`) adds its features to the vocabulary, and `--search` scores the vocabulary with and without
 /// it, keeps the one it chose and prints both.
 #[test]
 fn cue_settings_are_vocabulary_settings_the_search_tries() {
@@ -187,7 +195,7 @@ fn cue_settings_are_vocabulary_settings_the_search_tries() {
     // (flags, its search grid and values, the setting, the start of features it must add, how
     // the summary names it)
     type Row<'a> = (&'a [&'a str], [&'a str; 2], Setting, &'a str, &'a str);
-    let table: [Row; 4] = [
+    let table: [Row; 5] = [
         (
             &["--sentiment"],
             ["--sentiment-grid", "off,on"],
@@ -216,12 +224,20 @@ fn cue_settings_are_vocabulary_settings_the_search_tries() {
             "\u{2}embedding:",
             "embeddings 0.5",
         ),
+        (
+            &["--lexicon", "0.25"],
+            ["--lexicon-grid", "0,0.25"],
+            |a| a.lexicon > 0.0,
+            "\u{2}category:crime",
+            "word categories 0.25",
+        ),
     ];
     let off = [
         ("--sentiment-grid", "off"),
         ("--target-identity-grid", "off"),
         ("--target-context-grid", "off"),
         ("--embeddings-grid", "0"),
+        ("--lexicon-grid", "0"),
     ];
     let dir = Dir::new();
     for (flags, [grid, values], setting, prefix, name) in table {
@@ -244,7 +260,8 @@ fn cue_settings_are_vocabulary_settings_the_search_tries() {
             "{flag}: a feature {prefix:?}… in the vocabulary"
         );
         // The context block sits between the terms and the embedding blocks, and only
-        // --target-context makes one; only --embeddings makes embedding blocks.
+        // --target-context makes one; only --embeddings makes embedding blocks, only --lexicon
+        // the word-category block (after them).
         let n_context = tfidf.n_context();
         assert_eq!(n_context > 0, flag == "--target-context", "{flag}");
         assert_eq!(
@@ -252,6 +269,14 @@ fn cue_settings_are_vocabulary_settings_the_search_tries() {
             flag == "--embeddings",
             "{flag}"
         );
+        assert_eq!(tfidf.lexicon_norm() > 0.0, flag == "--lexicon", "{flag}");
+        let categories: Vec<u32> = (0..tfidf.n_features() as u32)
+            .filter(|&f| tfidf.is_category_dim(f))
+            .collect();
+        assert!(categories.iter().all(|&f| tfidf.embedding_dim(f).is_none()));
+        assert!(categories
+            .iter()
+            .all(|&f| terms[f as usize].starts_with("\u{2}category:")));
         let context_first = tfidf.pinned_from() as usize;
         assert!(terms[context_first..context_first + n_context]
             .iter()
@@ -333,7 +358,8 @@ fn encoder_search(grids: &[&str], out: &Path) -> (Model, String) {
             "--target-context-grid",
             "off",
         ])
-        .args(["--embeddings-grid", "0", "--features-grid", "5000"])
+        .args(["--embeddings-grid", "0", "--lexicon-grid", "0"])
+        .args(["--features-grid", "5000"])
         .args(["--encoder", TINY_ENCODER])
         .args(grids)
         .arg("-o")

@@ -116,7 +116,7 @@ pub fn tiny_encoder_model() -> &'static Path {
 }
 
 /// Like [`tiny_model`], with every feature of the records' stance targets (mask, window,
-/// identity, context), sentiment cues and subword embeddings.
+/// identity, context), sentiment cues, subword embeddings and word categories.
 pub fn tiny_target_model() -> &'static Path {
     static MODEL: OnceLock<(Dir, PathBuf)> = OnceLock::new();
     &MODEL
@@ -132,6 +132,8 @@ pub fn tiny_target_model() -> &'static Path {
                     "--sentiment",
                     "--embeddings",
                     "0.5",
+                    "--lexicon",
+                    "0.25",
                 ],
             )
         })

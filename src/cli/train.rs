@@ -143,6 +143,11 @@ pub struct Args {
     /// of the words before and after it, each scaled to this norm (0: off; 0.5 is a good start).
     #[arg(long, default_value_t = 0.0, value_name = "NORM")]
     embeddings: f32,
+    /// Word categories as features (English): each of the Empath lexicon's 194 categories'
+    /// share of the text's words (crime, economics, law, health, family...), standardised over
+    /// the training texts, the block scaled to this norm (0: off; 0.25 is a good start).
+    #[arg(long, default_value_t = 0.0, value_name = "NORM")]
+    lexicon: f32,
     /// A contextual sentence encoder as features: a Hugging Face model directory (config.json,
     /// model.safetensors, vocab.txt) of a BERT-uncased encoder such as all-MiniLM-L6-v2
     /// (`python3 contrib/encoder/fetch.py DIR` downloads it). Its vector of each text is a feature block,
@@ -257,6 +262,9 @@ pub struct Args {
     /// Search grid: embedding norms (0: no embeddings).
     #[arg(long, value_delimiter = ',', default_value = "0,0.5,1")]
     embeddings_grid: Vec<f32>,
+    /// Search grid: word-category block norms (0: no word categories).
+    #[arg(long, value_delimiter = ',', default_value = "0,0.25,0.5")]
+    lexicon_grid: Vec<f32>,
     /// Search grid: encoder block norms (0: no encoder block; searched only with --encoder).
     #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
     encoder_grid: Vec<f32>,
@@ -340,6 +348,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                 (None, _) => 0.0,
             },
             encoder_target: a.encoder_target,
+            lexicon: a.lexicon,
         },
         tfidf: TfIdfParams {
             min_df: a.min_df,
@@ -385,6 +394,7 @@ pub fn run(a: Args) -> Result<Outcome> {
                 .map(|o| *o == OnOff::On)
                 .collect(),
             embeddings: a.embeddings_grid.clone(),
+            lexicon: a.lexicon_grid.clone(),
             encoder: a.encoder_grid.clone(),
             encoder_target: a
                 .encoder_target_grid

@@ -34,10 +34,11 @@ use super::sparse::{CsrMatrix, SparseVec};
 use crate::error::FeatureError;
 use crate::text::encoder::{Encoder, EncoderScratch};
 use crate::text::{
-    embeddings, for_each_char_gram, for_each_cue, is_caps, lower_into, segment, Analyzer, CueToken,
-    EmbeddingBlock, Scratch, Sink, Span, TermSource, TokenKind, CAPS_TERM, EMBEDDING_DIM,
-    INTENSIFIERS, INTENSIFIER_TERM, SECOND_PERSON, SENTIMENT_TERMS, YOU_TERM,
+    categories, embeddings, for_each_char_gram, for_each_cue, is_caps, lower_into, segment,
+    Analyzer, CueToken, EmbeddingBlock, Scratch, Sink, Span, TermSource, TokenKind, CAPS_TERM,
+    EMBEDDING_DIM, INTENSIFIERS, INTENSIFIER_TERM, SECOND_PERSON, SENTIMENT_TERMS, YOU_TERM,
 };
+use crate::text::{to_shares, CATEGORY_TERM};
 
 /// A document-frequency bound: an absolute count of documents or a fraction of them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -188,6 +189,8 @@ struct ChunkTerms {
     docs: Vec<Vec<(u32, u32)>>,
     context: Vec<Vec<(u32, f32)>>,
     embedded: Vec<Vec<f32>>,
+    /// The word categories' shares (empty without the category block).
+    shares: Vec<Vec<f32>>,
 }
 
 /// Collects what the analyzer finds in one text while fitting: terms interned locally.
@@ -197,6 +200,7 @@ struct FitSink<'a> {
     ids: Vec<u32>,
     weighted: Vec<(u32, f32)>,
     embedded: Vec<f32>,
+    shares: Vec<f32>,
 }
 
 impl Sink for FitSink<'_> {
@@ -211,6 +215,11 @@ impl Sink for FitSink<'_> {
 
     fn piece(&mut self, block: EmbeddingBlock, piece: u32, _: TermSource) {
         add_piece(&mut self.embedded, block, piece);
+    }
+
+    fn category_shares(&mut self, shares: &[f32]) {
+        self.shares.clear();
+        self.shares.extend_from_slice(shares);
     }
 }
 
@@ -242,27 +251,32 @@ fn analyse_chunk(analyzer: &Analyzer, texts: &[(&str, Option<&str>)]) -> ChunkTe
     let mut docs = Vec::with_capacity(texts.len());
     let mut context = Vec::with_capacity(texts.len());
     let mut embedded = Vec::with_capacity(texts.len());
+    let mut shares = Vec::with_capacity(texts.len());
     let mut sink = FitSink {
         interner: &mut interner,
         terms: &mut terms,
         ids: Vec::new(),
         weighted: Vec::new(),
         embedded: Vec::new(),
+        shares: Vec::new(),
     };
     for (text, target) in texts {
         sink.ids.clear();
         sink.weighted.clear();
         sink.embedded = vec![0.0; n_embedded];
+        sink.shares.clear();
         analyzer.analyze(text, *target, &mut scratch, &mut sink);
         docs.push(count_ids(&mut sink.ids));
         context.push(sum_weights(&mut sink.weighted));
         embedded.push(std::mem::take(&mut sink.embedded));
+        shares.push(std::mem::take(&mut sink.shares));
     }
     ChunkTerms {
         terms,
         docs,
         context,
         embedded,
+        shares,
     }
 }
 
@@ -507,6 +521,18 @@ impl TfIdfValidParams {
             terms.extend((0..EMBEDDING_DIM).map(|d| format!("{}:{d}", block.term())));
             idf.extend(std::iter::repeat_n(1.0, EMBEDDING_DIM));
         }
+        let lexicon_from = terms.len() as u32;
+        let lexicon_norm = analyzer.config().params().lexicon;
+        let lexicon = (lexicon_norm > 0.0).then(|| {
+            let cats = categories();
+            terms.extend((0..cats.len()).map(|c| format!("{CATEGORY_TERM}:{}", cats.name(c))));
+            idf.extend(std::iter::repeat_n(1.0, cats.len()));
+            let rows = chunks
+                .iter()
+                .flat_map(|c| &c.shares)
+                .filter(|s| !s.is_empty());
+            LexiconBlock::fit(lexicon_norm, rows.map(Vec::as_slice), cats.len())
+        });
         let encoder_from = terms.len() as u32;
         let encoder = encoded.map(|e| {
             let width = e.width(target_pool);
@@ -525,9 +551,10 @@ impl TfIdfValidParams {
             context_from,
             embedding_from,
             embedding_norm: analyzer.config().params().embeddings,
+            lexicon_from,
             encoder_from,
         };
-        let fitted = FittedTfIdf::new(self.clone(), terms, idf, layout, encoder);
+        let fitted = FittedTfIdf::new(self.clone(), terms, idf, layout, lexicon, encoder);
 
         let mut matrix = CsrMatrix::new(fitted.n_features());
         matrix.pin_columns_from(fitted.pinned_from() as usize);
@@ -538,7 +565,8 @@ impl TfIdfValidParams {
         let mut text_index = 0;
         for (chunk, remap) in chunks.iter().zip(&remaps) {
             let docs = chunk.docs.iter().zip(&chunk.context).zip(&chunk.embedded);
-            for ((doc, doc_context), embedded) in docs {
+            for (d, ((doc, doc_context), embedded)) in docs.enumerate() {
+                let shares = chunk.shares.get(d).map_or(&[][..], Vec::as_slice);
                 let vector = encoded.map_or(&[][..], |e| e.vector(text_index, target_pool));
                 text_index += 1;
                 counts.clear();
@@ -553,7 +581,7 @@ impl TfIdfValidParams {
                     (f != u32::MAX).then_some((f, w))
                 }));
                 context.sort_by_key(|&(f, _)| f);
-                fitted.weigh(&counts, &context, embedded, vector, &mut row);
+                fitted.weigh(&counts, &context, embedded, shares, vector, &mut row);
                 matrix.push_row(&row.indices, &row.values);
             }
         }
@@ -577,6 +605,8 @@ pub struct FittedTfIdf {
     cue_ids: [u32; 3],
     /// Feature ids of the sentiment cues ([`SENTIMENT_TERMS`]).
     sentiment_ids: [u32; 4],
+    /// The word-category block, if any.
+    lexicon: Option<LexiconBlock>,
     /// The sentence encoder of the last block, if any.
     encoder: Option<EncoderBlock>,
 }
@@ -588,7 +618,47 @@ struct FittedTfIdfData {
     terms: Vec<String>,
     idf: Vec<f32>,
     layout: Layout,
+    lexicon: Option<LexiconBlock>,
     encoder: Option<EncoderBlock>,
+}
+
+/// The word-category block of a vocabulary ([`crate::text::categories`]): each category's
+/// share of a text's words, standardised over the training texts and scaled to `norm`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LexiconBlock {
+    norm: f32,
+    /// Per category, the mean share over the training texts.
+    center: Vec<f32>,
+    /// Per category, `norm / (sd · √dim)` for the standard deviation `sd` over the training
+    /// texts (0 for a category no training text has, or all have alike).
+    scale: Vec<f32>,
+}
+
+/// How many standard deviations from the training mean a category value may lie: a short
+/// paragraph scored by a model trained on articles can have shares far outside what training
+/// saw, and one word would then outweigh every n-gram.
+const MAX_CATEGORY_SDS: f32 = 10.0;
+
+impl LexiconBlock {
+    /// Fits the block to the shares of the training texts that have words (`dim` each).
+    fn fit<'r>(norm: f32, rows: impl Iterator<Item = &'r [f32]> + Clone, dim: usize) -> Self {
+        let (center, sd) = row_stats(rows, dim);
+        let per_dim = f64::from(norm) / (dim as f64).sqrt();
+        let scale = sd
+            .iter()
+            .map(|&sd| if sd > 0.0 { (per_dim / sd) as f32 } else { 0.0 })
+            .collect();
+        LexiconBlock {
+            norm,
+            center,
+            scale,
+        }
+    }
+
+    /// The largest magnitude of one value of the block.
+    fn bound(&self) -> f32 {
+        MAX_CATEGORY_SDS * self.norm / (self.center.len() as f32).sqrt()
+    }
 }
 
 /// Name of the encoder block's dimensions (`⟨encoder⟩:0`...).
@@ -703,21 +773,28 @@ impl EncodedTexts {
 /// Per column of the `dim`-wide rows of `values`, the mean and the (population) standard
 /// deviation over the rows that are not all zeros.
 fn column_stats(values: &[f32], dim: usize) -> (Vec<f32>, Vec<f64>) {
-    let rows: Vec<&[f32]> = values
+    let rows = values
         .chunks_exact(dim)
-        .filter(|v| v.iter().any(|&x| x != 0.0))
-        .collect();
-    let n = rows.len().max(1) as f64;
+        .filter(|v| v.iter().any(|&x| x != 0.0));
+    row_stats(rows, dim)
+}
+
+/// Per column of `dim`-wide rows, the mean and the (population) standard deviation.
+fn row_stats<'r>(
+    rows: impl Iterator<Item = &'r [f32]> + Clone,
+    dim: usize,
+) -> (Vec<f32>, Vec<f64>) {
+    let n = rows.clone().count().max(1) as f64;
     let mut mean = vec![0.0f64; dim];
-    for v in &rows {
+    for v in rows.clone() {
         mean.iter_mut()
-            .zip(*v)
+            .zip(v)
             .for_each(|(m, &x)| *m += f64::from(x));
     }
     mean.iter_mut().for_each(|m| *m /= n);
     let mut var = vec![0.0f64; dim];
-    for v in &rows {
-        for ((s, &x), m) in var.iter_mut().zip(*v).zip(&mean) {
+    for v in rows {
+        for ((s, &x), m) in var.iter_mut().zip(v).zip(&mean) {
             *s += (f64::from(x) - m).powi(2);
         }
     }
@@ -733,20 +810,21 @@ const ENCODE_CHUNK: usize = 64;
 
 /// Where a vocabulary's feature blocks start: the terms are `0..context_from`, the
 /// target-context terms `context_from..embedding_from`, the embedding blocks' dimensions
-/// (`EMBEDDING_DIM` per block) `embedding_from..encoder_from`, the encoder block's dimensions
-/// the rest.
+/// (`EMBEDDING_DIM` per block) `embedding_from..lexicon_from`, the word categories
+/// `lexicon_from..encoder_from`, the encoder block's dimensions the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Layout {
     context_from: u32,
     embedding_from: u32,
     /// The L2 norm of each embedding block of a row.
     embedding_norm: f32,
+    lexicon_from: u32,
     encoder_from: u32,
 }
 
 impl From<FittedTfIdfData> for FittedTfIdf {
     fn from(d: FittedTfIdfData) -> Self {
-        FittedTfIdf::new(d.params, d.terms, d.idf, d.layout, d.encoder)
+        FittedTfIdf::new(d.params, d.terms, d.idf, d.layout, d.lexicon, d.encoder)
     }
 }
 
@@ -757,6 +835,7 @@ impl From<FittedTfIdf> for FittedTfIdfData {
             terms: f.terms,
             idf: f.idf,
             layout: f.layout,
+            lexicon: f.lexicon,
             encoder: f.encoder,
         }
     }
@@ -783,6 +862,8 @@ pub struct TransformScratch {
     context: Vec<(u32, f32)>,
     /// Summed piece vectors of the last text's embedding blocks.
     embedded: Vec<f32>,
+    /// The word categories' shares of the last text (empty without the category block).
+    shares: Vec<f32>,
     /// The sentence encoder's buffers and its vector of the last text.
     encoder: EncoderScratch,
     encoded: Vec<f32>,
@@ -798,6 +879,8 @@ pub struct FeatureCounts<'s> {
     /// The summed piece vectors of the embedding blocks, one after the other
     /// (`EMBEDDING_DIM` each; empty without embeddings).
     pub embedded: &'s [f32],
+    /// The word categories' shares of the text (empty without the category block).
+    pub shares: &'s [f32],
     /// The sentence encoder's vector of the text (empty without the encoder block).
     pub encoded: &'s [f32],
 }
@@ -809,6 +892,7 @@ struct LookupSink<'a> {
     features: &'a mut Vec<u32>,
     context: &'a mut Vec<(u32, f32)>,
     embedded: &'a mut Vec<f32>,
+    shares: &'a mut Vec<f32>,
 }
 
 impl Sink for LookupSink<'_> {
@@ -827,12 +911,22 @@ impl Sink for LookupSink<'_> {
     fn piece(&mut self, block: EmbeddingBlock, piece: u32, _: TermSource) {
         add_piece(self.embedded, block, piece);
     }
+
+    fn category_shares(&mut self, shares: &[f32]) {
+        self.shares.clear();
+        self.shares.extend_from_slice(shares);
+    }
 }
 
 impl TransformScratch {
     /// The token spans of the last text transformed.
     pub fn spans(&self) -> &[Span] {
         &self.spans
+    }
+
+    /// The word categories' shares of the last text (empty without a word-category block).
+    pub fn shares(&self) -> &[f32] {
+        &self.shares
     }
 
     /// The sentence encoder's vector of the last text (empty without an encoder block).
@@ -847,6 +941,7 @@ impl FittedTfIdf {
         terms: Vec<String>,
         idf: Vec<f32>,
         layout: Layout,
+        lexicon: Option<LexiconBlock>,
         encoder: Option<EncoderBlock>,
     ) -> Self {
         let index = TermIndex::new(terms.iter().map(String::as_str));
@@ -861,6 +956,7 @@ impl FittedTfIdf {
             index,
             cue_ids,
             sentiment_ids,
+            lexicon,
             encoder,
         }
     }
@@ -876,7 +972,7 @@ impl FittedTfIdf {
     }
 
     /// The first feature of the blocks that per-head feature selection keeps whole (target
-    /// context, embeddings and the encoder block).
+    /// context, embeddings, word categories and the encoder block).
     pub fn pinned_from(&self) -> u32 {
         self.layout.context_from
     }
@@ -895,7 +991,43 @@ impl FittedTfIdf {
 
     /// The number of embedding blocks (0 without embeddings).
     pub fn n_embedding_blocks(&self) -> usize {
-        (self.layout.encoder_from - self.layout.embedding_from) as usize / EMBEDDING_DIM
+        (self.layout.lexicon_from - self.layout.embedding_from) as usize / EMBEDDING_DIM
+    }
+
+    /// The L2 norm of the word-category block (0 without one).
+    pub fn lexicon_norm(&self) -> f32 {
+        self.lexicon.as_ref().map_or(0.0, |b| b.norm)
+    }
+
+    /// Whether feature `id` is a dimension of the word-category block.
+    pub fn is_category_dim(&self, id: u32) -> bool {
+        (self.layout.lexicon_from..self.layout.encoder_from).contains(&id)
+    }
+
+    /// Whether feature `id` describes the whole text rather than words at places in it: a
+    /// dimension of the word-category block or of the encoder block.
+    pub fn is_whole_text_dim(&self, id: u32) -> bool {
+        self.is_category_dim(id) || self.is_encoder_dim(id)
+    }
+
+    /// Calls `f(feature, value)` for every dimension of the word-category block of a row
+    /// whose category shares are `shares`: each standardised by the training texts' mean and
+    /// standard deviation, times `norm / √dim`, within [`MAX_CATEGORY_SDS`] standard deviations
+    /// (a text without words, whose `shares` are empty, has no block).
+    pub fn for_each_category_value(&self, shares: &[f32], mut f: impl FnMut(u32, f32)) {
+        let Some(b) = self.lexicon.as_ref().filter(|_| !shares.is_empty()) else {
+            return;
+        };
+        let bound = b.bound();
+        let values = shares.iter().zip(&b.center).zip(&b.scale);
+        for (d, ((&v, &c), &s)) in values.enumerate() {
+            if s != 0.0 {
+                f(
+                    self.layout.lexicon_from + d as u32,
+                    ((v - c) * s).clamp(-bound, bound),
+                );
+            }
+        }
     }
 
     /// The sentence encoder of the encoder block, if the vocabulary has one.
@@ -1036,10 +1168,23 @@ impl FittedTfIdf {
         self.terms.len() == self.idf.len()
             && self.index.len() == self.terms.len()
             && self.layout.context_from <= self.layout.embedding_from
-            && self.layout.embedding_from <= self.layout.encoder_from
+            && self.layout.embedding_from <= self.layout.lexicon_from
+            && self.layout.lexicon_from <= self.layout.encoder_from
             && self.layout.encoder_from as usize <= self.terms.len()
-            && (self.layout.encoder_from - self.layout.embedding_from)
+            && (self.layout.lexicon_from - self.layout.embedding_from)
                 .is_multiple_of(EMBEDDING_DIM as u32)
+            && match &self.lexicon {
+                None => self.layout.lexicon_from == self.layout.encoder_from,
+                Some(b) => {
+                    let width = categories().len();
+                    (self.layout.encoder_from - self.layout.lexicon_from) as usize == width
+                        && b.norm > 0.0
+                        && b.norm <= crate::text::MAX_EMBEDDING_NORM
+                        && b.center.len() == width
+                        && b.scale.len() == width
+                        && b.center.iter().chain(&b.scale).all(|x| x.is_finite())
+                }
+            }
             && match &self.encoder {
                 None => self.layout.encoder_from as usize == self.terms.len(),
                 Some(b) => {
@@ -1059,12 +1204,14 @@ impl FittedTfIdf {
 
     /// Weighs sorted (feature id, raw count) pairs of terms and sorted (feature id, summed
     /// weight) pairs of target-context terms into a row: the terms' block with unit norm, the
-    /// context block with norm [`CONTEXT_BLOCK_NORM`].
+    /// context block with norm [`CONTEXT_BLOCK_NORM`], then the embedding, word-category and
+    /// encoder blocks.
     pub(crate) fn weigh(
         &self,
         counts: &[(u32, u32)],
         context: &[(u32, f32)],
         embedded: &[f32],
+        shares: &[f32],
         encoded: &[f32],
         out: &mut SparseVec,
     ) {
@@ -1086,6 +1233,7 @@ impl FittedTfIdf {
         };
         self.for_each_context_value(context, &mut push);
         self.for_each_embedding_value(embedded, &mut push);
+        self.for_each_category_value(shares, &mut push);
         self.for_each_encoder_value(encoded, &mut push);
     }
 
@@ -1119,6 +1267,7 @@ impl FittedTfIdf {
             &scratch.counts,
             &scratch.context,
             &scratch.embedded,
+            &scratch.shares,
             &scratch.encoded,
             out,
         );
@@ -1136,6 +1285,7 @@ impl FittedTfIdf {
     ) -> FeatureCounts<'s> {
         scratch.context.clear();
         scratch.embedded.clear();
+        scratch.shares.clear();
         self.encode(text, target, &mut scratch.encoder, &mut scratch.encoded);
         let n_embedded = self.n_embedding_blocks() * EMBEDDING_DIM;
         scratch.embedded.resize(n_embedded, 0.0);
@@ -1148,6 +1298,7 @@ impl FittedTfIdf {
                 features: &mut scratch.features,
                 context: &mut scratch.context_pairs,
                 embedded: &mut scratch.embedded,
+                shares: &mut scratch.shares,
             };
             analyzer.analyze(text, target, &mut scratch.text, &mut sink);
             count_unsorted(&scratch.features, &mut scratch.table, &mut scratch.counts);
@@ -1156,6 +1307,7 @@ impl FittedTfIdf {
                 terms: &scratch.counts,
                 context: &scratch.context,
                 embedded: &scratch.embedded,
+                shares: &scratch.shares,
                 encoded: &scratch.encoded,
             };
         }
@@ -1174,6 +1326,7 @@ impl FittedTfIdf {
             context_pairs: _,
             context,
             embedded,
+            shares,
             encoder: _,
             encoded,
         } = scratch;
@@ -1269,11 +1422,24 @@ impl FittedTfIdf {
                 });
             }
         }
+        if self.lexicon.is_some() {
+            let cats = categories();
+            shares.resize(cats.len(), 0.0);
+            let mut n_words = 0;
+            for span in spans.iter().filter(|s| s.kind == TokenKind::Word) {
+                norm.clear();
+                lower_into(&text[span.start..span.end], TokenKind::Word, norm);
+                cats.count(norm, shares);
+                n_words += 1;
+            }
+            to_shares(shares, n_words);
+        }
         count_unsorted(features, table, counts);
         FeatureCounts {
             terms: counts,
             context,
             embedded,
+            shares,
             encoded,
         }
     }
@@ -1591,6 +1757,102 @@ mod tests {
         assert_served_as_fitted(&tfidf, &analyzer, &with_targets, &x);
     }
 
+    /// The word-category block sits between the embedding and encoder blocks, one feature per
+    /// category; over the training rows each category that varies has mean 0, and the block's
+    /// mean squared norm is the norm's square (a category constant over training has no
+    /// feature value); a text without words has no block; values far outside training are
+    /// bounded; and scoring a training text again gives its training row.
+    #[test]
+    fn category_block_is_standardised_and_served_as_fitted() {
+        let norm = 0.5f32;
+        let analyzer = AnalyzerParams {
+            lexicon: norm,
+            ..AnalyzerParams::default()
+        }
+        .check()
+        .unwrap()
+        .build();
+        let texts = [
+            "The thief was seen on Monday near the old station with a bag",
+            "The economy, the budget and the bank: money everywhere",
+            "The doctor saw the patient at the hospital",
+            "?! 42",
+            "The family dinner: children, parents and a dog",
+        ];
+        let (tfidf, x) = params(DocFreq::Count(1))
+            .fit_transform(&analyzer, &texts)
+            .unwrap();
+        let cats = categories();
+        let dim = cats.len();
+        let from = tfidf.n_features() - dim;
+        assert_eq!(tfidf.lexicon_norm(), norm);
+        assert_eq!(x.pinned_from(), tfidf.pinned_from() as usize);
+        assert!(
+            tfidf.pinned_from() as usize <= from,
+            "selection keeps the block whole"
+        );
+        assert_eq!(
+            x.encoder_from(),
+            tfidf.n_features(),
+            "not part of an encoder block"
+        );
+        assert_eq!(tfidf.term(from as u32), "\u{2}category:achievement");
+        assert!((from..tfidf.n_features()).all(|f| tfidf.is_category_dim(f as u32)));
+        assert!(!tfidf.is_category_dim(from as u32 - 1));
+        let block = |row: usize| -> Vec<f32> {
+            let (ids, vals) = x.row(row);
+            let mut v = vec![0.0; dim];
+            for (&f, &val) in ids.iter().zip(vals) {
+                if tfidf.is_category_dim(f) {
+                    v[f as usize - from] = val;
+                }
+            }
+            v
+        };
+        assert_eq!(block(3), vec![0.0; dim], "no word, no block");
+        let with_block = [0, 1, 2, 4];
+        for d in 0..dim {
+            let mean = with_block.iter().map(|&r| block(r)[d]).sum::<f32>() / 4.0;
+            assert_abs_diff_eq!(mean, 0.0, epsilon = 1e-5);
+        }
+        let crime = (0..dim).find(|&d| cats.name(d) == "crime").unwrap();
+        assert!(
+            block(0)[crime] > 0.0 && block(1)[crime] < 0.0,
+            "the crime text stands out"
+        );
+        // Every varying category's values have mean square (norm²/dim); the others are 0.
+        let varying = (0..dim)
+            .filter(|&d| with_block.iter().any(|&r| block(r)[d] != 0.0))
+            .count();
+        let mean_square = with_block
+            .iter()
+            .map(|&r| block(r).iter().map(|v| v * v).sum::<f32>())
+            .sum::<f32>()
+            / 4.0;
+        assert_abs_diff_eq!(
+            mean_square,
+            norm * norm * varying as f32 / dim as f32,
+            epsilon = 1e-3
+        );
+        let records: Vec<(&str, Option<&str>)> = texts.iter().map(|t| (*t, None)).collect();
+        assert_served_as_fitted(&tfidf, &analyzer, &records, &x);
+        // One crime word alone: far outside training, bounded to MAX_CATEGORY_SDS.
+        let mut scratch = TransformScratch::default();
+        let mut row = SparseVec::default();
+        tfidf.transform_one(&analyzer, "prison", &mut scratch, &mut row);
+        let bound = MAX_CATEGORY_SDS * norm / (dim as f32).sqrt();
+        let values: Vec<f32> = row
+            .iter()
+            .filter(|&(f, _)| tfidf.is_category_dim(f))
+            .map(|(_, v)| v)
+            .collect();
+        assert!(values.iter().all(|v| v.abs() <= bound + 1e-6));
+        assert!(
+            values.iter().any(|v| (v - bound).abs() < 1e-6),
+            "{values:?}"
+        );
+    }
+
     /// With `encoder_target` the block holds the text vector and the target mentions' vector
     /// (twice the encoder's width); it needs vectors computed with targets; scoring a record
     /// again with its target gives its training row, and with another target another row.
@@ -1647,13 +1909,14 @@ mod tests {
             "Not a good plan, and never a terrible one: it isn't GREAT, it is fine.",
             "",
         ];
-        for (char_ngrams, rhetoric, sentiment, embeddings) in [
-            (None, false, false, 0.0),
-            (Some((2, 4)), false, false, 0.0),
-            (None, true, false, 0.0),
-            (None, false, true, 0.0),
-            (None, false, false, 0.5),
-            (Some((2, 4)), true, true, 1.0),
+        for (char_ngrams, rhetoric, sentiment, embeddings, lexicon) in [
+            (None, false, false, 0.0, 0.0),
+            (Some((2, 4)), false, false, 0.0, 0.0),
+            (None, true, false, 0.0, 0.0),
+            (None, false, true, 0.0, 0.0),
+            (None, false, false, 0.5, 0.0),
+            (None, false, false, 0.0, 0.5),
+            (Some((2, 4)), true, true, 1.0, 0.25),
         ] {
             let analyzer = AnalyzerParams {
                 language: Language::English,
@@ -1662,6 +1925,7 @@ mod tests {
                 rhetoric,
                 sentiment,
                 embeddings,
+                lexicon,
                 ..AnalyzerParams::default()
             }
             .check()
@@ -1681,18 +1945,28 @@ mod tests {
                 tfidf.transform_one(&analyzer, text, &mut scratch, &mut fast);
                 let mut ids = Vec::new();
                 let mut embedded = vec![0.0; tfidf.n_embedding_blocks() * EMBEDDING_DIM];
+                let mut shares = Vec::new();
                 let mut sink = LookupSink {
                     index: &tfidf.index,
                     features: &mut ids,
                     context: &mut Vec::new(),
                     embedded: &mut embedded,
+                    shares: &mut shares,
                 };
                 analyzer.analyze(text, None, &mut text_scratch, &mut sink);
                 let mut slow = SparseVec::default();
-                tfidf.weigh(&count_ids(&mut ids), &[], &embedded, &[], &mut slow);
+                tfidf.weigh(
+                    &count_ids(&mut ids),
+                    &[],
+                    &embedded,
+                    &shares,
+                    &[],
+                    &mut slow,
+                );
                 assert_eq!(
                     fast, slow,
-                    "{text:?} with char n-grams {char_ngrams:?}, embeddings {embeddings}"
+                    "{text:?} with char n-grams {char_ngrams:?}, embeddings {embeddings}, \
+                     lexicon {lexicon}"
                 );
             }
         }

@@ -185,8 +185,16 @@ impl Model {
         let counts = count_ids(&mut ids);
         let context_sums = sum_weights(&mut weighted);
         let mut row = SparseVec::default();
-        let encoded = scored.transform.encoded();
-        tfidf.weigh(&counts, &context_sums, &embedded, encoded, &mut row);
+        let transform = &scored.transform;
+        let (categories, encoded) = (transform.shares(), transform.encoded());
+        tfidf.weigh(
+            &counts,
+            &context_sums,
+            &embedded,
+            categories,
+            encoded,
+            &mut row,
+        );
         // Where each feature occurs, as byte spans (none for the terms of the target itself).
         let mut places: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
         let sources = occurrences
@@ -255,16 +263,19 @@ impl Model {
                 // Merge features found at exactly the same places.
                 let mut merged: Vec<Evidence> = Vec::new();
                 let mut at: HashMap<&[(usize, usize)], usize> = HashMap::new();
-                // Terms where they occur; the embedding blocks token by token. The encoder block
-                // is a vector of the whole text that no word owns: its part goes to `rest`.
+                // Terms where they occur; the embedding blocks token by token. The word-category
+                // and encoder blocks describe the whole text, which no word owns: their part goes
+                // to `rest`.
                 let from_encoder: f32 = row
                     .iter()
-                    .filter(|&(f, _)| tfidf.is_encoder_dim(f))
+                    .filter(|&(f, _)| tfidf.is_whole_text_dim(f))
                     .map(|(f, x)| contribution(f, x))
                     .sum();
                 let terms = row
                     .iter()
-                    .filter(|&(f, _)| tfidf.embedding_dim(f).is_none() && !tfidf.is_encoder_dim(f))
+                    .filter(|&(f, _)| {
+                        tfidf.embedding_dim(f).is_none() && !tfidf.is_whole_text_dim(f)
+                    })
                     .map(|(f, x)| (contribution(f, x), places[&f].as_slice(), tfidf.term(f)));
                 let embedded = shares.iter().map(|share| {
                     let c = share.values.iter().map(|&(f, x)| contribution(f, x));

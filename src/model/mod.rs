@@ -305,6 +305,7 @@ impl ScoringIndex {
             terms: counts,
             context,
             embedded,
+            shares,
             encoded,
         } = counts;
         out.clear();
@@ -330,12 +331,14 @@ impl ScoringIndex {
         for (o, b) in out.iter_mut().zip(&self.intercepts) {
             *o = *o * scale + b;
         }
-        // The blocks with norms of their own (target context, embeddings, encoder).
+        // The blocks with norms of their own (target context, embeddings, word categories,
+        // encoder).
         let mut add = |f: u32, x: f32| {
             self.accumulate(f, |_| x, out);
         };
         tfidf.for_each_context_value(context, &mut add);
         tfidf.for_each_embedding_value(embedded, &mut add);
+        tfidf.for_each_category_value(shares, &mut add);
         tfidf.for_each_encoder_value(encoded, &mut add);
     }
 
@@ -441,6 +444,9 @@ impl Model {
             || (params.encoder > 0.0 && data.tfidf.encoder_target() != params.encoder_target)
         {
             return Err("encoder block and analyzer settings do not match".into());
+        }
+        if data.tfidf.lexicon_norm() != params.lexicon {
+            return Err("word-category block and analyzer settings do not match".into());
         }
         let n = data.tfidf.n_features();
         for h in &data.heads {
@@ -730,6 +736,7 @@ mod tests {
                 terms: &counts,
                 context: &[],
                 embedded: &[],
+                shares: &[],
                 encoded: &[],
             },
             &mut fused,

@@ -9,6 +9,7 @@
 //! An analyzer is built from an [`AnalyzerConfig`], which is plain data stored in model files, so
 //! a loaded model analyses text exactly as it did when it was trained.
 
+mod categories;
 mod embed;
 pub mod encoder;
 mod paragraph;
@@ -17,6 +18,7 @@ mod sentiment;
 mod stem;
 mod tokenize;
 
+pub use categories::{categories, to_shares, Categories, CATEGORY_TERM};
 pub use embed::{embeddings, Embeddings, EMBEDDING_DIM};
 pub use paragraph::{
     paragraphs, OwnedParagraph, Paragraph, ParagraphReader, Paragraphs, Replacements, Utf8Error,
@@ -138,6 +140,9 @@ pub trait Sink {
     /// A word piece (its id in [`embeddings`]) of a token, for one embedding block
     /// (`embeddings`).
     fn piece(&mut self, _block: EmbeddingBlock, _piece: u32, _source: TermSource) {}
+    /// Each word category's share of the text's words (`lexicon`; [`Categories::shares`]),
+    /// once per text.
+    fn category_shares(&mut self, _shares: &[f32]) {}
 }
 
 /// A [`Sink`] that takes counted terms only.
@@ -165,6 +170,7 @@ impl<F: FnMut(&str, TermSource)> Sink for TermsOnly<F> {
 /// | `embeddings` | 0 (off) | norm of the subword embedding blocks | `0 <= x <= 10` |
 /// | `encoder` | 0 (off) | norm of the sentence encoder block | `0 <= x <= 10` |
 /// | `encoder_target` | off | the encoder block also pools the target's mentions | |
+/// | `lexicon` | 0 (off) | norm of the word-category block (English) | `0 <= x <= 10` |
 ///
 /// # Errors
 /// [`AnalyzerParams::check`] returns [`TextError::BadNgramRange`] or
@@ -214,6 +220,10 @@ pub struct AnalyzerParams {
     /// mentions ([`encoder::Encoder::encode_with_target`]): how the sentence speaks of its
     /// target, not only what it says.
     pub encoder_target: bool,
+    /// Word categories ([`categories`]): each category's share of the text's words, a feature
+    /// block of [`Categories::len`] dimensions, standardised over the training texts and scaled
+    /// to this L2 norm (0: no category block).
+    pub lexicon: f32,
 }
 
 impl Default for AnalyzerParams {
@@ -231,6 +241,7 @@ impl Default for AnalyzerParams {
             embeddings: 0.0,
             encoder: 0.0,
             encoder_target: false,
+            lexicon: 0.0,
         }
     }
 }
@@ -276,6 +287,12 @@ impl AnalyzerParams {
         if !(0.0..=MAX_EMBEDDING_NORM).contains(&self.encoder) {
             return Err(TextError::BadEncoderNorm {
                 norm: self.encoder.to_string(),
+                limit: MAX_EMBEDDING_NORM.to_string(),
+            });
+        }
+        if !(0.0..=MAX_EMBEDDING_NORM).contains(&self.lexicon) {
+            return Err(TextError::BadLexiconNorm {
+                norm: self.lexicon.to_string(),
                 limit: MAX_EMBEDDING_NORM.to_string(),
             });
         }
@@ -340,6 +357,8 @@ pub struct Scratch {
     /// Per token: distance to the nearest target mention, and whether that mention is after it.
     near: Vec<(usize, bool)>,
     piece_key: String,
+    /// The word categories' shares of the last analysed text (`lexicon`).
+    shares: Vec<f32>,
 }
 
 /// Marks the tokens of `toks` that mention `target` (tokenized into `buf`): every occurrence of
@@ -647,6 +666,14 @@ impl Analyzer {
         }
         if params.embeddings > 0.0 {
             self.embedding_pieces(text, has_mentions, scratch, sink);
+        }
+        if params.lexicon > 0.0 {
+            let toks = &scratch.tokens;
+            let words = (0..toks.len())
+                .filter(|&i| toks.tokens()[i].kind == TokenKind::Word)
+                .map(|i| toks.lower(i));
+            categories().shares(words, &mut scratch.shares);
+            sink.category_shares(&scratch.shares);
         }
     }
 

@@ -139,6 +139,8 @@ pub struct SearchGrid {
     pub target_context: Vec<bool>,
     /// Norms of the subword embedding blocks (0: off).
     pub embeddings: Vec<f32>,
+    /// Norms of the word-category block (0: off).
+    pub lexicon: Vec<f32>,
     /// Norms of the sentence encoder block (0: off; searched only with an encoder).
     pub encoder: Vec<f32>,
     /// Target pooling in the encoder block off / on (searched only with an encoder block and
@@ -166,6 +168,7 @@ impl Default for SearchGrid {
             target_identity: vec![false, true],
             target_context: vec![false, true],
             embeddings: vec![0.0, 0.5, 1.0],
+            lexicon: vec![0.0, 0.25, 0.5],
             encoder: vec![0.0, 1.0, 2.0],
             encoder_target: vec![false, true],
             encoder_weights: vec![0.25, 0.5, 0.75],
@@ -314,6 +317,13 @@ impl TrainParams {
                 }
                 .check()?;
             }
+            for &l in &g.lexicon {
+                AnalyzerParams {
+                    lexicon: l,
+                    ..self.analyzer.clone()
+                }
+                .check()?;
+            }
             for &e in &g.encoder {
                 AnalyzerParams {
                     encoder: e,
@@ -345,6 +355,7 @@ impl TrainParams {
                 g.target_identity.is_empty(),
                 g.target_context.is_empty(),
                 g.embeddings.is_empty(),
+                g.lexicon.is_empty(),
                 g.encoder.is_empty(),
                 g.encoder_weights.is_empty(),
             ]
@@ -509,8 +520,9 @@ enum VocabularyCoordinate {
     /// An on/off analyzer setting (rhetoric or sentiment cues, target identity or context),
     /// with the function that sets it.
     Switch(Vec<bool>, fn(&mut AnalyzerParams, bool)),
-    Embeddings(Vec<f32>),
-    Encoder(Vec<f32>),
+    /// The norm of a feature block (embeddings, word categories, encoder; 0: off), with the
+    /// function that sets it.
+    Norm(Vec<f32>, fn(&mut AnalyzerParams, f32)),
     /// Target pooling in the encoder block: moves only when there is a block.
     EncoderTarget(Vec<bool>),
 }
@@ -548,13 +560,9 @@ impl VocabularyCoordinate {
                 .iter()
                 .map(|&on| with(&|n| set(&mut n.analyzer, on)))
                 .collect(),
-            VocabularyCoordinate::Embeddings(values) => values
+            VocabularyCoordinate::Norm(values, set) => values
                 .iter()
-                .map(|&e| with(&|n| n.analyzer.embeddings = e))
-                .collect(),
-            VocabularyCoordinate::Encoder(values) => values
-                .iter()
-                .map(|&e| with(&|n| n.analyzer.encoder = e))
+                .map(|&e| with(&|n| set(&mut n.analyzer, e)))
                 .collect(),
             VocabularyCoordinate::EncoderTarget(_) if v.analyzer.encoder <= 0.0 => {
                 vec![v.clone()]
@@ -813,6 +821,9 @@ pub fn describe_vocabulary(a: &AnalyzerParams, t: &TfIdfParams) -> String {
     if a.embeddings > 0.0 {
         out.push_str(&format!(", embeddings {}", a.embeddings));
     }
+    if a.lexicon > 0.0 {
+        out.push_str(&format!(", word categories {}", a.lexicon));
+    }
     if a.encoder > 0.0 {
         out.push_str(&format!(", encoder {}", a.encoder));
         if a.encoder_target {
@@ -977,9 +988,17 @@ pub fn train(
                     .filter(|s| s.2)
                     .map(|(values, set, _)| VocabularyCoordinate::Switch(values.clone(), set)),
             );
-            coordinates.push(VocabularyCoordinate::Embeddings(grid.embeddings.clone()));
+            coordinates.push(VocabularyCoordinate::Norm(
+                grid.embeddings.clone(),
+                |a, e| a.embeddings = e,
+            ));
+            coordinates.push(VocabularyCoordinate::Norm(grid.lexicon.clone(), |a, e| {
+                a.lexicon = e
+            }));
             if encoded.is_some() {
-                coordinates.push(VocabularyCoordinate::Encoder(grid.encoder.clone()));
+                coordinates.push(VocabularyCoordinate::Norm(grid.encoder.clone(), |a, e| {
+                    a.encoder = e
+                }));
                 if with_target && has_targets {
                     coordinates.push(VocabularyCoordinate::EncoderTarget(
                         grid.encoder_target.clone(),
