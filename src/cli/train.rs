@@ -262,8 +262,9 @@ pub struct Args {
     /// Search grid: embedding norms (0: no embeddings).
     #[arg(long, value_delimiter = ',', default_value = "0,0.5,1")]
     embeddings_grid: Vec<f32>,
-    /// Search grid: word-category block norms (0: no word categories).
-    #[arg(long, value_delimiter = ',', default_value = "0,0.25,0.5")]
+    /// Search grid: word-category block norms (0: no word categories; off unless asked, e.g.
+    /// 0,0.25).
+    #[arg(long, value_delimiter = ',', default_value = "0")]
     lexicon_grid: Vec<f32>,
     /// Search grid: encoder block norms (0: no encoder block; searched only with --encoder).
     #[arg(long, value_delimiter = ',', default_value = "0,1,2")]

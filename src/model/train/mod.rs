@@ -139,7 +139,8 @@ pub struct SearchGrid {
     pub target_context: Vec<bool>,
     /// Norms of the subword embedding blocks (0: off).
     pub embeddings: Vec<f32>,
-    /// Norms of the word-category block (0: off).
+    /// Norms of the word-category block (0: off; only 0 by default, so the search offers the
+    /// block only when asked: see `--lexicon-grid`).
     pub lexicon: Vec<f32>,
     /// Norms of the sentence encoder block (0: off; searched only with an encoder).
     pub encoder: Vec<f32>,
@@ -168,7 +169,7 @@ impl Default for SearchGrid {
             target_identity: vec![false, true],
             target_context: vec![false, true],
             embeddings: vec![0.0, 0.5, 1.0],
-            lexicon: vec![0.0, 0.25, 0.5],
+            lexicon: vec![0.0],
             encoder: vec![0.0, 1.0, 2.0],
             encoder_target: vec![false, true],
             encoder_weights: vec![0.25, 0.5, 0.75],
