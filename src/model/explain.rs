@@ -266,7 +266,7 @@ impl Model {
                 // Terms where they occur; the embedding blocks token by token. The word-category
                 // and encoder blocks describe the whole text, which no word owns: their part goes
                 // to `rest`.
-                let from_encoder: f32 = row
+                let whole_text: f32 = row
                     .iter()
                     .filter(|&(f, _)| tfidf.is_whole_text_dim(f))
                     .map(|(f, x)| contribution(f, x))
@@ -315,7 +315,7 @@ impl Model {
                     label,
                     evidence: merged,
                     bias,
-                    rest: total - shown + from_encoder,
+                    rest: total - shown + whole_text,
                 });
             }
         }
