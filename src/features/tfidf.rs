@@ -35,10 +35,10 @@ use crate::error::FeatureError;
 use crate::text::encoder::{Encoder, EncoderScratch};
 use crate::text::{
     categories, embeddings, for_each_char_gram, for_each_cue, is_caps, lower_into, segment,
-    Analyzer, CueToken, EmbeddingBlock, Scratch, Sink, Span, TermSource, TokenKind, CAPS_TERM,
-    EMBEDDING_DIM, INTENSIFIERS, INTENSIFIER_TERM, SECOND_PERSON, SENTIMENT_TERMS, YOU_TERM,
+    to_shares, Analyzer, Categories, CueToken, EmbeddingBlock, Scratch, Sink, Span, TermSource,
+    TokenKind, CAPS_TERM, CATEGORY_TERM, EMBEDDING_DIM, INTENSIFIERS, INTENSIFIER_TERM,
+    SECOND_PERSON, SENTIMENT_TERMS, YOU_TERM,
 };
-use crate::text::{to_shares, CATEGORY_TERM};
 
 /// A document-frequency bound: an absolute count of documents or a fraction of them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -565,8 +565,7 @@ impl TfIdfValidParams {
         let mut text_index = 0;
         for (chunk, remap) in chunks.iter().zip(&remaps) {
             let docs = chunk.docs.iter().zip(&chunk.context).zip(&chunk.embedded);
-            for (d, ((doc, doc_context), embedded)) in docs.enumerate() {
-                let shares = chunk.shares.get(d).map_or(&[][..], Vec::as_slice);
+            for (((doc, doc_context), embedded), shares) in docs.zip(&chunk.shares) {
                 let vector = encoded.map_or(&[][..], |e| e.vector(text_index, target_pool));
                 text_index += 1;
                 counts.clear();
@@ -1410,29 +1409,31 @@ impl FittedTfIdf {
             }
             features.truncate(kept);
         }
-        if let Some(range) = params.char_ngrams.filter(|_| self.index.has_char_grams()) {
-            for span in spans.iter().filter(|s| s.kind == TokenKind::Word) {
-                norm.clear();
-                lower_into(&text[span.start..span.end], TokenKind::Word, norm);
-                for_each_char_gram(norm, range, chars, term, |t| {
-                    let f = self.index.char_gram(t);
-                    if f != NONE {
-                        features.push(f);
-                    }
-                });
-            }
-        }
-        if self.lexicon.is_some() {
-            let cats = categories();
-            shares.resize(cats.len(), 0.0);
+        // Character n-grams and word categories read each word lowercased: one pass for both.
+        let char_range = params.char_ngrams.filter(|_| self.index.has_char_grams());
+        let cats = self.lexicon.as_ref().map(|_| categories());
+        if char_range.is_some() || cats.is_some() {
+            shares.resize(cats.map_or(0, Categories::len), 0.0);
             let mut n_words = 0;
             for span in spans.iter().filter(|s| s.kind == TokenKind::Word) {
                 norm.clear();
                 lower_into(&text[span.start..span.end], TokenKind::Word, norm);
-                cats.count(norm, shares);
                 n_words += 1;
+                if let Some(range) = char_range {
+                    for_each_char_gram(norm, range, chars, term, |t| {
+                        let f = self.index.char_gram(t);
+                        if f != NONE {
+                            features.push(f);
+                        }
+                    });
+                }
+                if let Some(cats) = cats {
+                    cats.count(norm, shares);
+                }
             }
-            to_shares(shares, n_words);
+            if cats.is_some() {
+                to_shares(shares, n_words);
+            }
         }
         count_unsorted(features, table, counts);
         FeatureCounts {

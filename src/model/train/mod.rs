@@ -157,6 +157,21 @@ pub struct SearchGrid {
     pub nb: Vec<bool>,
 }
 
+/// Sets the norm of one feature block of the analyzer settings.
+type NormSetter = fn(&mut AnalyzerParams, f32);
+
+impl SearchGrid {
+    /// The grids of the feature blocks' norms (embeddings, word categories, encoder), each
+    /// with the setting it moves.
+    fn norm_grids(&self) -> [(&[f32], NormSetter); 3] {
+        [
+            (&self.embeddings, |a, v| a.embeddings = v),
+            (&self.lexicon, |a, v| a.lexicon = v),
+            (&self.encoder, |a, v| a.encoder = v),
+        ]
+    }
+}
+
 impl Default for SearchGrid {
     fn default() -> Self {
         SearchGrid {
@@ -311,26 +326,12 @@ impl TrainParams {
                     .check()?;
                 }
             }
-            for &e in &g.embeddings {
-                AnalyzerParams {
-                    embeddings: e,
-                    ..self.analyzer.clone()
+            for (values, set) in g.norm_grids() {
+                for &v in values {
+                    let mut a = self.analyzer.clone();
+                    set(&mut a, v);
+                    a.check()?;
                 }
-                .check()?;
-            }
-            for &l in &g.lexicon {
-                AnalyzerParams {
-                    lexicon: l,
-                    ..self.analyzer.clone()
-                }
-                .check()?;
-            }
-            for &e in &g.encoder {
-                AnalyzerParams {
-                    encoder: e,
-                    ..self.analyzer.clone()
-                }
-                .check()?;
             }
             for &m in &g.min_df {
                 TfIdfParams {
@@ -523,7 +524,7 @@ enum VocabularyCoordinate {
     Switch(Vec<bool>, fn(&mut AnalyzerParams, bool)),
     /// The norm of a feature block (embeddings, word categories, encoder; 0: off), with the
     /// function that sets it.
-    Norm(Vec<f32>, fn(&mut AnalyzerParams, f32)),
+    Norm(Vec<f32>, NormSetter),
     /// Target pooling in the encoder block: moves only when there is a block.
     EncoderTarget(Vec<bool>),
 }
@@ -989,17 +990,13 @@ pub fn train(
                     .filter(|s| s.2)
                     .map(|(values, set, _)| VocabularyCoordinate::Switch(values.clone(), set)),
             );
-            coordinates.push(VocabularyCoordinate::Norm(
-                grid.embeddings.clone(),
-                |a, e| a.embeddings = e,
-            ));
-            coordinates.push(VocabularyCoordinate::Norm(grid.lexicon.clone(), |a, e| {
-                a.lexicon = e
-            }));
+            let norm = |(values, set): (&[f32], NormSetter)| {
+                VocabularyCoordinate::Norm(values.to_vec(), set)
+            };
+            let [embeddings, lexicon, encoder] = grid.norm_grids();
+            coordinates.extend([norm(embeddings), norm(lexicon)]);
             if encoded.is_some() {
-                coordinates.push(VocabularyCoordinate::Norm(grid.encoder.clone(), |a, e| {
-                    a.encoder = e
-                }));
+                coordinates.push(norm(encoder));
                 if with_target && has_targets {
                     coordinates.push(VocabularyCoordinate::EncoderTarget(
                         grid.encoder_target.clone(),
