@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::util::*;
 use rhetor::corpus::TaskKind;
-use rhetor::model::{HeadBody, Model};
+use rhetor::model::{repeat_seed, HeadBody, Model};
 
 #[test]
 fn trains_a_head_per_task_in_the_labels() {
@@ -29,6 +29,10 @@ fn trains_a_head_per_task_in_the_labels() {
     assert_eq!(meta.train_files[0].records, 89);
     assert_eq!(meta.train_files[0].sha256.len(), 64);
     assert_eq!(meta.settings.folds, 3);
+    assert_eq!(
+        meta.settings.repeats, 5,
+        "89 records: 5 cross-validations (auto) hold out 445 predictions, the most allowed"
+    );
     assert!(meta.thresholds_from.starts_with("cross-validation"));
     for h in model.heads() {
         if let HeadBody::Multi { thresholds, .. } = &h.body {
@@ -39,6 +43,58 @@ fn trains_a_head_per_task_in_the_labels() {
             );
         }
     }
+}
+
+#[test]
+fn repeated_cross_validation_scores_the_mean_and_fits_the_first_split() {
+    // The stance head at fixed settings. With --repeats 3 its cross-validated score is the
+    // mean of the three plain cross-validations on the repeats' fold seeds, and its model is
+    // the first one's (the seed's own folds).
+    let dir = Dir::new();
+    let train = |name: &str, flags: &[&str]| -> std::path::PathBuf {
+        let path = dir.path(name);
+        let mut cmd = rhetor([
+            "train",
+            "corpus/train.jsonl",
+            "-q",
+            "--task",
+            "stance",
+            "-o",
+        ]);
+        cmd.arg(&path).args(FAST).args(flags);
+        ok(cmd);
+        path
+    };
+    let meta = |path: &Path| Model::load(path).unwrap().data().meta.clone();
+    let repeated = train("repeated.rhetor", &["--repeats", "3"]);
+    let singles: Vec<std::path::PathBuf> = (0..3)
+        .map(|r| {
+            let seed = repeat_seed(42, r).to_string();
+            train(
+                &format!("single{r}.rhetor"),
+                &["--repeats", "1", "--seed", &seed],
+            )
+        })
+        .collect();
+    let scores: Vec<f64> = singles.iter().map(|p| meta(p).heads[0].cv_score).collect();
+    assert!(
+        scores[1] != scores[0] || scores[2] != scores[0],
+        "the reshuffled folds score differently: {scores:?}"
+    );
+    let repeated_meta = meta(&repeated);
+    assert_eq!(repeated_meta.settings.repeats, 3);
+    let mean = scores.iter().sum::<f64>() / 3.0;
+    assert!(
+        (repeated_meta.heads[0].cv_score - mean).abs() < 1e-12,
+        "{} against the mean of {scores:?}",
+        repeated_meta.heads[0].cv_score
+    );
+    let score = |model: &Path| {
+        let mut cmd = rhetor(["score", "--format", "jsonl", "-m"]);
+        cmd.arg(model).arg("corpus/examples.jsonl");
+        stdout(&ok(cmd))
+    };
+    assert_eq!(score(&repeated), score(&singles[0]));
 }
 
 #[test]

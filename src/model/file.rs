@@ -23,7 +23,7 @@ use crate::error::ModelFileError;
 /// First bytes of every rhetor model file.
 pub const MODEL_MAGIC: &[u8; 8] = b"RHETORMD";
 /// The model file format this build writes and reads. Bump it whenever [`ModelData`] changes.
-pub const MODEL_FORMAT_VERSION: u32 = 11;
+pub const MODEL_FORMAT_VERSION: u32 = 12;
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
 fn io_error(path: &Path, source: std::io::Error) -> ModelFileError {

@@ -23,9 +23,10 @@ pub use file::{MODEL_FORMAT_VERSION, MODEL_MAGIC};
 pub use linear::{apply_link, sigmoid, Link, SparseLinear, ABSENT_CLASS_LOGIT, MAX_PARAMETER};
 pub use select::{chi2, top_k};
 pub use train::{
-    best_threshold, describe_vocabulary, train, tune_thresholds, ClassWeight, DataFileInfo,
-    EncoderChoice, FinalModel, HeadMeta, HeadSettings, SearchGrid, SearchPoint, SelectMetric,
-    TrainParams, TrainReport, TrainingMeta, ValidTrainParams, VocabularyPoint, SEARCH_C_GRID,
+    best_threshold, describe_vocabulary, repeat_seed, train, tune_thresholds, ClassWeight,
+    DataFileInfo, EncoderChoice, FinalModel, HeadMeta, HeadSettings, SearchGrid, SearchPoint,
+    SelectMetric, TrainParams, TrainReport, TrainingMeta, ValidTrainParams, VocabularyPoint,
+    SEARCH_C_GRID,
 };
 
 use std::collections::HashMap;

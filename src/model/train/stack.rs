@@ -95,6 +95,8 @@ pub(crate) fn stack_binary(
         return None;
     }
     let y: Vec<bool> = task.gold.iter().map(|g| g[0] == 1).collect();
+    // The binary head's scores on the seed's own folds, the stacker's folds.
+    let first_repeat = &binary_folds[..binary_folds.len().min(params.folds)];
     let folds = folds_by_document(&task.docs, params.folds, params.seed);
     let mut held_out = vec![0.0f32; n];
     for f in 0..params.folds {
@@ -117,7 +119,7 @@ pub(crate) fn stack_binary(
     Some(Stacked {
         weights,
         intercept,
-        kept: clearly_better(&assessment.fold_scores, binary_folds),
+        kept: clearly_better(&assessment.fold_scores, first_repeat, 1),
         assessment,
     })
 }
