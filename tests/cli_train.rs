@@ -51,29 +51,28 @@ fn repeated_cross_validation_scores_the_mean_and_fits_the_first_split() {
     // mean of the three plain cross-validations on the repeats' fold seeds, and its model is
     // the first one's (the seed's own folds).
     let dir = Dir::new();
-    let train = |name: &str, flags: &[&str]| -> std::path::PathBuf {
+    let train = |name: &str, flags: &[&str]| -> (std::path::PathBuf, String) {
         let path = dir.path(name);
-        let mut cmd = rhetor([
-            "train",
-            "corpus/train.jsonl",
-            "-q",
-            "--task",
-            "stance",
-            "-o",
-        ]);
+        let mut cmd = rhetor(["train", "corpus/train.jsonl", "--task", "stance", "-o"]);
         cmd.arg(&path).args(FAST).args(flags);
-        ok(cmd);
-        path
+        let summary = String::from_utf8(ok(cmd).stderr).unwrap();
+        (path, summary)
     };
     let meta = |path: &Path| Model::load(path).unwrap().data().meta.clone();
-    let repeated = train("repeated.rhetor", &["--repeats", "3"]);
+    let (repeated, summary) = train("repeated.rhetor", &["--repeats", "3"]);
+    assert_contains(
+        &summary,
+        "cross-validated scores: the mean of 3 cross-validations of 3 folds, reshuffled",
+    );
     let singles: Vec<std::path::PathBuf> = (0..3)
         .map(|r| {
             let seed = repeat_seed(42, r).to_string();
-            train(
+            let (path, summary) = train(
                 &format!("single{r}.rhetor"),
                 &["--repeats", "1", "--seed", &seed],
-            )
+            );
+            assert!(!summary.contains("the mean of"), "{summary}");
+            path
         })
         .collect();
     let scores: Vec<f64> = singles.iter().map(|p| meta(p).heads[0].cv_score).collect();

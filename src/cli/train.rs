@@ -568,8 +568,14 @@ pub fn run(a: Args) -> Result<Outcome> {
                         .iter()
                         .map(|(r, f1)| format!("{} {f1:.4}", r.describe()))
                         .collect();
+                    // Thresholds are tuned on the first cross-validation's scores only.
+                    let folds = if params.repeats > 1 {
+                        " on the seed's own folds"
+                    } else {
+                        ""
+                    };
                     eprintln!(
-                        "      thresholds: {} (cross-fitted micro-F1: {})",
+                        "      thresholds: {} (cross-fitted micro-F1{folds}: {})",
                         rule.describe(),
                         scores.join(", ")
                     );
