@@ -26,7 +26,7 @@ pub use train::{
     best_threshold, describe_vocabulary, repeat_seed, train, tune_thresholds, ClassWeight,
     DataFileInfo, EncoderChoice, FinalModel, HeadMeta, HeadSettings, SearchGrid, SearchPoint,
     SelectMetric, TrainParams, TrainReport, TrainingMeta, ValidTrainParams, VocabularyPoint,
-    SEARCH_C_GRID,
+    AUTO_REPEAT_ROWS, MAX_AUTO_REPEATS, SEARCH_C_GRID,
 };
 
 use std::collections::HashMap;

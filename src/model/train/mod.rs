@@ -9,11 +9,11 @@
 //!    model, class weights, NB scaling, per-target models) are cross-validated with folds
 //!    grouped by document (on a small corpus, averaged over cross-validations on reshuffled
 //!    folds: [`TrainParams::repeats_for`]), the best is fitted on all rows, and its first
-//!    cross-validation's out-of-fold logits give the
-//!    Platt calibration of every output and, for multi-label heads, thresholds that maximise
-//!    micro-F1 by the rule ([`ThresholdRule`]) that does best cross-fitted (on the dev records
-//!    instead, when given). Single-label heads of three or more labels also get top-label
-//!    maps fitted on nested cross-validation, kept when they lower the held-out log-loss.
+//!    cross-validation's out-of-fold logits give the Platt calibration of every output and,
+//!    for multi-label heads, thresholds that maximise micro-F1 by the rule ([`ThresholdRule`])
+//!    that does best cross-fitted (on the dev records instead, when given). Single-label heads
+//!    of three or more labels also get top-label maps fitted on nested cross-validation, kept
+//!    when they lower the held-out log-loss.
 //! 4. A binary head over the same records as a multi-label head (`persuasion` and `technique`)
 //!    may be stacked on that head's label logits, when nested cross-validation finds the
 //!    stacker clearly better; the stacked model is folded into one linear model ([`stack`]).
@@ -207,7 +207,7 @@ impl Default for SearchGrid {
 /// | `features_per_head` | 5000 | chi-square top-K features per model | >= 1 |
 /// | `class_weight` | balanced | class imbalance | |
 /// | `folds` | 5 | cross-validation folds for thresholds (grouped by document) | >= 2 |
-/// | `repeats` | 0 (auto) | cross-validations, each on reshuffled folds, that searches average | 0 or >= 1 |
+/// | `repeats` | 0 (auto) | cross-validations, each on reshuffled folds, whose mean scores every candidate | 0 (auto) or any count |
 /// | `seed` | 42 | folds and any randomised estimator | |
 /// | `min_target_records` | 200 | records a stance target needs for its own model (0: never) | |
 /// | `c_grid` | 0.3, 1, 3, 10 | C values searched by cross-validation (single-label heads; every head with `search`, where the command line offers [`SEARCH_C_GRID`]) | each > 0 |
@@ -235,8 +235,9 @@ pub struct TrainParams {
     pub class_weight: ClassWeight,
     /// Cross-validation folds.
     pub folds: usize,
-    /// How many times every candidate of a search (C grid, head and vocabulary settings) is
-    /// cross-validated, each time on the folds reshuffled; its score is the mean. 0: auto, see
+    /// How many times every candidate of a search (C grid, head and vocabulary settings; the
+    /// head's one setting without a search) is cross-validated, each time on the folds
+    /// reshuffled; its score is the mean. 0: auto, see
     /// [`TrainParams::repeats_for`]. Calibration, thresholds and the final model come from the
     /// first repeat, on the seed's own folds. A trained model records the number resolved.
     pub repeats: usize,
