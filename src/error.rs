@@ -39,25 +39,11 @@ pub enum TextError {
         /// Widest supported.
         limit: usize,
     },
-    /// An embedding norm out of range.
-    #[error("the embedding norm {norm} is outside 0..={limit}")]
-    BadEmbeddingNorm {
-        /// Norm given.
-        norm: String,
-        /// Largest supported.
-        limit: String,
-    },
-    /// A sentence encoder block norm out of range.
-    #[error("the encoder norm {norm} is outside 0..={limit}")]
-    BadEncoderNorm {
-        /// Norm given.
-        norm: String,
-        /// Largest supported.
-        limit: String,
-    },
-    /// A word-category block norm out of range.
-    #[error("the lexicon norm {norm} is outside 0..={limit}")]
-    BadLexiconNorm {
+    /// The norm of a feature block (`embedding`, `encoder` or `lexicon`) out of range.
+    #[error("the {block} norm {norm} is outside 0..={limit}")]
+    BadBlockNorm {
+        /// `embedding`, `encoder` or `lexicon`.
+        block: &'static str,
         /// Norm given.
         norm: String,
         /// Largest supported.

@@ -278,21 +278,18 @@ impl AnalyzerParams {
         if let Some(range) = self.char_ngrams {
             check_range("char", range, MAX_CHAR_NGRAM)?;
         }
-        if !(0.0..=MAX_EMBEDDING_NORM).contains(&self.embeddings) {
-            return Err(TextError::BadEmbeddingNorm {
-                norm: self.embeddings.to_string(),
-                limit: MAX_EMBEDDING_NORM.to_string(),
-            });
-        }
-        if !(0.0..=MAX_EMBEDDING_NORM).contains(&self.encoder) {
-            return Err(TextError::BadEncoderNorm {
-                norm: self.encoder.to_string(),
-                limit: MAX_EMBEDDING_NORM.to_string(),
-            });
-        }
-        if !(0.0..=MAX_EMBEDDING_NORM).contains(&self.lexicon) {
-            return Err(TextError::BadLexiconNorm {
-                norm: self.lexicon.to_string(),
+        let norms = [
+            ("embedding", self.embeddings),
+            ("encoder", self.encoder),
+            ("lexicon", self.lexicon),
+        ];
+        if let Some((block, norm)) = norms
+            .into_iter()
+            .find(|(_, n)| !(0.0..=MAX_EMBEDDING_NORM).contains(n))
+        {
+            return Err(TextError::BadBlockNorm {
+                block,
+                norm: norm.to_string(),
                 limit: MAX_EMBEDDING_NORM.to_string(),
             });
         }

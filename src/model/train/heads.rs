@@ -804,7 +804,7 @@ fn assess_candidates(
     let jobs: Vec<(usize, usize)> = (0..candidates.len())
         .flat_map(|c| (0..repeats).map(move |r| (c, r)))
         .collect();
-    let mut assessed: Vec<Assessment> = jobs
+    let assessed: Vec<Assessment> = jobs
         .par_iter()
         .map(|&(c, r)| {
             let folds = &splits[r];
@@ -831,17 +831,21 @@ fn assess_candidates(
         .collect::<Result<_, Error>>()?;
     // Per candidate: the first repeat's assessment (calibration, thresholds, fold models),
     // scored by the mean over repeats, with every repeat's per-fold scores in repeat order.
-    let mut out = Vec::with_capacity(candidates.len());
-    for _ in 0..candidates.len() {
-        let rest: Vec<Assessment> = assessed.drain(1..repeats).collect();
-        let mut a = assessed.remove(0);
-        for other in rest {
-            a.score += other.score;
-            a.fold_scores.extend(other.fold_scores);
-        }
-        a.score /= repeats as f64;
-        out.push(a);
-    }
+    let mut assessed = assessed.into_iter();
+    let out = candidates
+        .iter()
+        .map(|_| {
+            let mut a = assessed
+                .next()
+                .expect("one assessment per candidate and repeat");
+            for other in assessed.by_ref().take(repeats - 1) {
+                a.score += other.score;
+                a.fold_scores.extend(other.fold_scores);
+            }
+            a.score /= repeats as f64;
+            a
+        })
+        .collect();
     Ok(out)
 }
 
